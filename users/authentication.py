@@ -1,0 +1,13 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed
+
+
+class BlockAwareJWTAuthentication(JWTAuthentication):
+    """JWT auth that re-reads the user on every request, so a block applies at once."""
+
+    def get_user(self, validated_token):
+        user = super().get_user(validated_token)
+        if user.is_blocked:
+            raise AuthenticationFailed(_("This account is blocked."), code="user_blocked")
+        return user

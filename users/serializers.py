@@ -1,0 +1,82 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+from rest_framework_simplejwt.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from users.models import Role, User
+
+
+class RegisterInputSerializer(serializers.Serializer):
+    username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150, min_length=3)
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+
+
+class UserPrivateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "display_name", "bio", "country", "role", "date_joined"]
+        read_only_fields = ["id", "username", "role", "date_joined"]
+
+
+class RegisterOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "role"]
+
+
+class UserPublicSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "display_name", "bio", "country", "role", "date_joined"]
+
+
+class UserAdminSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = [
+            "id", "username", "email", "display_name", "bio", "country", "role",
+            "is_blocked", "date_joined", "last_login",
+        ]
+
+
+class UserAdminUpdateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+    is_blocked = serializers.BooleanField(required=False)
+
+
+class LogoutSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=2000)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class BlockAwareTokenObtainSerializer(TokenObtainPairSerializer):
+    """Login refuses blocked accounts with the same 401 as a wrong password would not give."""
+
+    def validate(self, attrs):
+        user = User.objects.filter(username__iexact=attrs.get(self.username_field, "")).first()
+        if user is not None and user.is_blocked and user.check_password(attrs.get("password", "")):
+            raise AuthenticationFailed(_("This account is blocked."), code="user_blocked")
+        return super().validate(attrs)
+
+
+class BlockAwareTokenRefreshSerializer(TokenRefreshSerializer):
+    def validate(self, attrs):
+        refresh = RefreshToken(attrs["refresh"])
+        user_id = refresh.payload.get(api_settings.USER_ID_CLAIM)
+        user = User.objects.filter(pk=user_id).first()
+        if user is None or user.is_blocked or not user.is_active:
+            raise AuthenticationFailed(_("This account is not allowed to log in."), code="user_blocked")
+        return super().validate(attrs)
+
+
+class UserFilterSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+    is_blocked = serializers.BooleanField(required=False, allow_null=True, default=None)
+    search = serializers.CharField(required=False, max_length=100, default="")
