@@ -47,10 +47,31 @@ class LimitedJSONParser(JSONParser):
         return super().parse(io.BytesIO(body), media_type, parser_context)
 
 
+def client_ip(group, request) -> str:
+    """The caller's address (from RATELIMIT_IP_META_KEY behind a proxy), never an error.
+
+    A request without the expected header must still be rate-limited, not crash, so it
+    falls back to REMOTE_ADDR and then to one shared bucket.
+    """
+    meta = request.META
+    value = meta.get(settings.RATELIMIT_IP_META_KEY) or meta.get("REMOTE_ADDR") or "unknown"
+    return value.split(",")[0].strip()
+
+
+def user_or_ip(group, request) -> str:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return f"ip:{client_ip(group, request)}"
+
+
+KEYS = {"ip": client_ip, "user": user_or_ip}
+
+
 class RateLimitThrottle(BaseThrottle):
     """A DRF throttle backed by django-ratelimit (Redis), so 429s carry Retry-After.
 
-    Subclasses set ``group``, ``rate`` (e.g. "10/m") and ``key`` ("ip", "user", ...).
+    Subclasses set ``group``, ``rate`` (e.g. "10/m") and ``key`` ("ip" or "user").
     When Redis is down, django-ratelimit fails open (RATELIMIT_FAIL_OPEN): requests pass.
     """
 
@@ -64,7 +85,7 @@ class RateLimitThrottle(BaseThrottle):
         if request.method not in self.methods:
             return True
         usage = get_usage(
-            request._request, group=self.group, key=self.key, rate=self.rate, increment=True
+            request, group=self.group, key=KEYS[self.key], rate=self.rate, increment=True
         )
         if usage and usage["should_limit"]:
             self._wait = max(1, usage["time_left"])
@@ -77,8 +98,10 @@ class RateLimitThrottle(BaseThrottle):
 
 def _error_response(status_code: int, code: str, detail: str) -> JsonResponse:
     return JsonResponse(
-        {"type": "client_error" if status_code < 500 else "server_error",
-         "errors": [{"code": code, "detail": detail, "attr": None}]},
+        {
+            "type": "client_error" if status_code < 500 else "server_error",
+            "errors": [{"code": code, "detail": detail, "attr": None}],
+        },
         status=status_code,
     )
 

@@ -249,7 +249,6 @@ SPECTACULAR_SETTINGS = {
         "ErrorCode500Enum": f"{_ENUMS}.ErrorCode500Enum.choices",
     },
     "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
     ],
 }

@@ -5,6 +5,7 @@ from importlib.util import find_spec
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -30,7 +31,8 @@ urlpatterns += [
 ]
 urlpatterns += [path("admin/", admin.site.urls)]
 
-if settings.DEBUG:
+if settings.DEBUG:  # production serves these from Nginx
+    urlpatterns += staticfiles_urlpatterns()
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler400 = "music_platform.api.bad_request"

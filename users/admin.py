@@ -8,7 +8,15 @@ from users.models import User
 
 @admin.register(User)
 class UserAdmin(AdminOnlyMixin, BaseUserAdmin):
-    list_display = ["username", "email", "display_name", "role", "is_blocked", "date_joined", "last_login"]
+    list_display = [
+        "username",
+        "email",
+        "display_name",
+        "role",
+        "is_blocked",
+        "date_joined",
+        "last_login",
+    ]
     list_filter = ["role", "is_blocked", "is_active"]
     search_fields = ["username", "email", "display_name"]
     ordering = ["-date_joined"]
@@ -17,7 +25,19 @@ class UserAdmin(AdminOnlyMixin, BaseUserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Profile", {"fields": ("email", "display_name", "bio", "country")}),
-        ("Access", {"fields": ("role", "is_blocked", "blocked_at", "is_active", "is_staff", "is_superuser")}),
+        (
+            "Access",
+            {
+                "fields": (
+                    "role",
+                    "is_blocked",
+                    "blocked_at",
+                    "is_active",
+                    "is_staff",
+                    "is_superuser",
+                )
+            },
+        ),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     actions = ["block_users", "unblock_users"]

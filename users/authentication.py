@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed
 
 
 class BlockAwareJWTAuthentication(JWTAuthentication):

@@ -3,7 +3,9 @@ from django.db.models import Q, QuerySet
 from users.models import User
 
 
-def user_list(*, role: str | None = None, is_blocked: bool | None = None, search: str = "") -> QuerySet:
+def user_list(
+    *, role: str | None = None, is_blocked: bool | None = None, search: str = ""
+) -> QuerySet:
     qs = User.objects.all().order_by("id")
     if role:
         qs = qs.filter(role=role)

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
-from rest_framework_simplejwt.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -17,7 +17,16 @@ class RegisterInputSerializer(serializers.Serializer):
 class UserPrivateSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
-        fields = ["id", "username", "email", "display_name", "bio", "country", "role", "date_joined"]
+        fields = [
+            "id",
+            "username",
+            "email",
+            "display_name",
+            "bio",
+            "country",
+            "role",
+            "date_joined",
+        ]
         read_only_fields = ["id", "username", "role", "date_joined"]
 
 
@@ -37,8 +46,16 @@ class UserAdminSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = [
-            "id", "username", "email", "display_name", "bio", "country", "role",
-            "is_blocked", "date_joined", "last_login",
+            "id",
+            "username",
+            "email",
+            "display_name",
+            "bio",
+            "country",
+            "role",
+            "is_blocked",
+            "date_joined",
+            "last_login",
         ]
 
 
@@ -72,7 +89,9 @@ class BlockAwareTokenRefreshSerializer(TokenRefreshSerializer):
         user_id = refresh.payload.get(api_settings.USER_ID_CLAIM)
         user = User.objects.filter(pk=user_id).first()
         if user is None or user.is_blocked or not user.is_active:
-            raise AuthenticationFailed(_("This account is not allowed to log in."), code="user_blocked")
+            raise AuthenticationFailed(
+                _("This account is not allowed to log in."), code="user_blocked"
+            )
         return super().validate(attrs)
 
 

@@ -61,7 +61,9 @@ class TokenRefresh(TokenRefreshView):
 class LogoutView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=LogoutSerializer, responses={204: OpenApiResponse(description="Logged out")})
+    @extend_schema(
+        request=LogoutSerializer, responses={204: OpenApiResponse(description="Logged out")}
+    )
     def post(self, request):
         data = LogoutSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -1,0 +1,232 @@
+import pytest
+from django.core.cache import cache
+
+from users.models import User
+from users.tests.factories import AdminFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct-horse-battery"
+
+
+def register(client, **overrides):
+    body = {"username": "alice", "email": "alice@example.com", "password": "s3cure-Passw0rd!"}
+    body.update(overrides)
+    return client.post("/api/v1/auth/register/", body, format="json")
+
+
+def login(client, username, password=PASSWORD):
+    return client.post(
+        "/api/v1/auth/token/", {"username": username, "password": password}, format="json"
+    )
+
+
+def test_full_auth_flow(api_client):
+    response = register(api_client)
+    assert response.status_code == 201
+    user = User.objects.get(username="alice")
+    assert response.json() == {
+        "id": user.id,
+        "username": "alice",
+        "email": "alice@example.com",
+        "role": "listener",
+    }
+
+    tokens = login(api_client, "alice", "s3cure-Passw0rd!").json()
+    assert set(tokens) == {"access", "refresh"}
+
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    me = api_client.get("/api/v1/users/me/")
+    assert me.status_code == 200
+    assert me.json()["username"] == "alice"
+
+    refreshed = api_client.post(
+        "/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json"
+    )
+    assert refreshed.status_code == 200
+    new = refreshed.json()
+    assert new["refresh"] != tokens["refresh"]
+    reused = api_client.post(
+        "/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json"
+    )
+    assert reused.status_code == 401
+    assert reused.json()["type"] == "client_error"
+
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {new['access']}")
+    out = api_client.post("/api/v1/auth/logout/", {"refresh": new["refresh"]}, format="json")
+    assert out.status_code == 204
+    after = api_client.post(
+        "/api/v1/auth/token/refresh/", {"refresh": new["refresh"]}, format="json"
+    )
+    assert after.status_code == 401
+
+
+def test_login_is_case_insensitive_on_username(api_client):
+    UserFactory(username="Bob")
+    assert login(api_client, "bob").status_code == 200
+
+
+def test_wrong_password_is_401_in_standard_format(api_client):
+    UserFactory(username="carol")
+    response = login(api_client, "carol", "nope")
+    assert response.status_code == 401
+    body = response.json()
+    assert body["type"] == "client_error"
+    assert body["errors"][0]["code"] == "no_active_account"
+
+
+def test_logout_with_someone_elses_refresh_token_is_refused(client_for, api_client):
+    mine, theirs = UserFactory(), UserFactory()
+    their_refresh = login(api_client, theirs.username).json()["refresh"]
+    response = client_for(mine).post(
+        "/api/v1/auth/logout/", {"refresh": their_refresh}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "refresh"
+    again = api_client.post(
+        "/api/v1/auth/token/refresh/", {"refresh": their_refresh}, format="json"
+    )
+    assert again.status_code == 200
+
+
+def test_logout_requires_authentication(api_client):
+    assert (
+        api_client.post("/api/v1/auth/logout/", {"refresh": "x"}, format="json").status_code == 401
+    )
+
+
+class TestBlocking:
+    def test_blocked_user_cannot_log_in(self, api_client):
+        UserFactory(username="dave", is_blocked=True)
+        response = login(api_client, "dave")
+        assert response.status_code == 401
+        assert response.json()["errors"][0]["code"] == "user_blocked"
+
+    def test_tokens_issued_before_the_block_stop_working(self, api_client, client_for):
+        user = UserFactory(username="erin")
+        tokens = login(api_client, "erin").json()
+        api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+        assert api_client.get("/api/v1/users/me/").status_code == 200
+
+        admin = AdminFactory()
+        blocked = client_for(admin).patch(
+            f"/api/v1/users/{user.id}/", {"is_blocked": True}, format="json"
+        )
+        assert blocked.status_code == 200
+
+        assert api_client.get("/api/v1/users/me/").status_code == 401
+        api_client.credentials()
+        refresh = api_client.post(
+            "/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json"
+        )
+        assert refresh.status_code == 401
+
+    def test_unblocked_user_can_log_in_again(self, api_client, client_for):
+        user = UserFactory(username="frank", is_blocked=True)
+        client_for(AdminFactory()).patch(
+            f"/api/v1/users/{user.id}/", {"is_blocked": False}, format="json"
+        )
+        assert login(api_client, "frank").status_code == 200
+
+
+class TestRegistrationBadInput:
+    def test_malformed_json(self, api_client):
+        response = api_client.post(
+            "/api/v1/auth/register/", data="{not json", content_type="application/json"
+        )
+        assert response.status_code == 400
+        assert response.json()["type"] == "client_error"
+        assert response.json()["errors"][0]["code"] == "parse_error"
+        assert not User.objects.exists()
+
+    def test_missing_fields(self, api_client):
+        response = api_client.post("/api/v1/auth/register/", {}, format="json")
+        assert response.status_code == 400
+        body = response.json()
+        assert body["type"] == "validation_error"
+        assert {e["attr"] for e in body["errors"]} == {"username", "email", "password"}
+        assert {e["code"] for e in body["errors"]} == {"required"}
+
+    def test_wrong_types(self, api_client):
+        response = register(api_client, username=["x"], email=12, password={"a": 1})
+        assert response.status_code == 400
+        assert response.json()["type"] == "validation_error"
+        assert not User.objects.exists()
+
+    def test_weak_password(self, api_client):
+        response = register(api_client, password="password")
+        assert response.status_code == 400
+        errors = response.json()["errors"]
+        assert all(e["attr"] == "password" for e in errors)
+        assert not User.objects.exists()
+
+    def test_password_too_similar_to_username(self, api_client):
+        response = register(api_client, username="melodymaker", password="melodymaker1")
+        assert response.status_code == 400
+        assert not User.objects.exists()
+
+    @pytest.mark.parametrize("field,value", [("username", "ALICE"), ("email", "Alice@Example.COM")])
+    def test_duplicates_differing_only_in_case(self, api_client, field, value):
+        assert register(api_client).status_code == 201
+        response = register(
+            api_client,
+            **{
+                "username": "someoneelse",
+                "email": "other@example.com",
+                field: value,
+            },
+        )
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["attr"] == field
+        assert User.objects.count() == 1
+
+    def test_oversized_body(self, api_client, settings):
+        settings.API_MAX_JSON_BODY = 10_000
+        response = register(api_client, username="x" * 20_000)
+        assert response.status_code == 413
+        assert response.json() == {
+            "type": "client_error",
+            "errors": [
+                {
+                    "code": "request_too_large",
+                    "detail": "Request body is larger than 10000 bytes.",
+                    "attr": None,
+                }
+            ],
+        }
+        assert not User.objects.exists()
+
+    def test_invalid_username_characters(self, api_client):
+        response = register(api_client, username="bad name!")
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["attr"] == "username"
+
+
+def test_registration_rate_limit_per_ip(api_client):
+    cache.clear()
+    for n in range(10):
+        response = register(api_client, username=f"user{n}x", email=f"u{n}@example.com")
+        assert response.status_code == 201, response.json()
+    response = register(api_client, username="eleventh", email="eleven@example.com")
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
+    body = response.json()
+    assert body["type"] == "client_error"
+    assert body["errors"][0]["code"] == "throttled"
+    assert not User.objects.filter(username="eleventh").exists()
+    other_ip = api_client.post(
+        "/api/v1/auth/register/",
+        {"username": "fromelsewhere", "email": "e@example.com", "password": "s3cure-Passw0rd!"},
+        format="json",
+        REMOTE_ADDR="10.1.2.3",
+    )
+    assert other_ip.status_code == 201
+
+
+def test_login_rate_limit_per_ip(api_client):
+    UserFactory(username="gina")
+    for _ in range(20):
+        assert login(api_client, "gina", "wrong").status_code == 401
+    response = login(api_client, "gina")
+    assert response.status_code == 429
+    assert "Retry-After" in response
