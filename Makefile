@@ -22,7 +22,7 @@ migrate: venv
 	$(RUN_ENV) $(PY) manage.py setup_schedules
 
 demo: migrate
-	$(RUN_ENV) $(PY) manage.py seed_demo
+	$(RUN_ENV) $(PY) manage.py load_demo
 
 run: demo
 	$(RUN_ENV) $(VENV)/bin/honcho start -f Procfile
