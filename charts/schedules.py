@@ -1,0 +1,26 @@
+"""Celery Beat entries of the charts app, collected by `manage.py setup_schedules`."""
+
+from charts.models import Chart
+from charts.services import chart_seed_from_settings
+
+# Apple refreshes its feeds during the (US) night; pull after that, spread over the hour.
+PULL_HOUR_UTC = 9
+
+
+def schedules() -> list[dict]:
+    """One daily pull per active chart with a feed URL (CHART_FEEDS charts are created first).
+
+    The periodic tasks stay editable in the admin; running setup_schedules again resets
+    them to these values.
+    """
+    chart_seed_from_settings()
+    return [
+        {
+            "name": f"charts.pull {chart.slug}",
+            "task": "charts.pull",
+            "crontab": {"minute": str(chart.pk * 7 % 60), "hour": str(PULL_HOUR_UTC)},
+            "kwargs": {"chart_id": chart.pk, "trigger": "schedule"},
+            "description": f"Daily pull of {chart.name} ({chart.feed_url})",
+        }
+        for chart in Chart.objects.filter(active=True).exclude(feed_url="").order_by("slug")
+    ]
