@@ -9,5 +9,5 @@ class BlockAwareJWTAuthentication(JWTAuthentication):
     def get_user(self, validated_token):
         user = super().get_user(validated_token)
         if user.is_blocked:
-            raise AuthenticationFailed(_("This account is blocked."), code="user_blocked")
+            raise AuthenticationFailed(_("This account is blocked."), code="authentication_failed")
         return user

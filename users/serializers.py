@@ -79,7 +79,7 @@ class BlockAwareTokenObtainSerializer(TokenObtainPairSerializer):
     def validate(self, attrs):
         user = User.objects.filter(username__iexact=attrs.get(self.username_field, "")).first()
         if user is not None and user.is_blocked and user.check_password(attrs.get("password", "")):
-            raise AuthenticationFailed(_("This account is blocked."), code="user_blocked")
+            raise AuthenticationFailed(_("This account is blocked."), code="authentication_failed")
         return super().validate(attrs)
 
 
@@ -90,7 +90,7 @@ class BlockAwareTokenRefreshSerializer(TokenRefreshSerializer):
         user = User.objects.filter(pk=user_id).first()
         if user is None or user.is_blocked or not user.is_active:
             raise AuthenticationFailed(
-                _("This account is not allowed to log in."), code="user_blocked"
+                _("This account is not allowed to log in."), code="authentication_failed"
             )
         return super().validate(attrs)
 

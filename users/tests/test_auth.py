@@ -100,7 +100,9 @@ class TestBlocking:
         UserFactory(username="dave", is_blocked=True)
         response = login(api_client, "dave")
         assert response.status_code == 401
-        assert response.json()["errors"][0]["code"] == "user_blocked"
+        assert response.json()["errors"] == [
+            {"code": "authentication_failed", "detail": "This account is blocked.", "attr": None}
+        ]
 
     def test_tokens_issued_before_the_block_stop_working(self, api_client, client_for):
         user = UserFactory(username="erin")
@@ -230,3 +232,27 @@ def test_login_rate_limit_per_ip(api_client):
     response = login(api_client, "gina")
     assert response.status_code == 429
     assert "Retry-After" in response
+
+
+def test_garbage_bearer_token_is_one_clear_401(api_client):
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-jwt")
+    response = api_client.get("/api/v1/users/me/")
+    assert response.status_code == 401
+    assert response.json() == {
+        "type": "client_error",
+        "errors": [
+            {
+                "code": "authentication_failed",
+                "detail": "Token is invalid or expired.",
+                "attr": None,
+            }
+        ],
+    }
+
+
+def test_garbage_refresh_token_is_one_clear_401(api_client):
+    response = api_client.post("/api/v1/auth/token/refresh/", {"refresh": "x"}, format="json")
+    assert response.status_code == 401
+    assert response.json()["errors"] == [
+        {"code": "authentication_failed", "detail": "Token is invalid or expired.", "attr": None}
+    ]

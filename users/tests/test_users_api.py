@@ -186,3 +186,12 @@ def test_staff_flag_follows_role():
     user.role = Role.LISTENER
     user.save()
     assert not user.is_staff
+
+
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=-1", "offset=-5", "limit=abc", "limit=1&limit=2"]
+)
+def test_bad_pagination_parameters_are_400(client_for, people, query):
+    response = client_for(people["admin"]).get(f"/api/v1/users/?{query}")
+    assert response.status_code == 400
+    assert response.json()["type"] == "validation_error"
