@@ -4,13 +4,33 @@ Visibility: ``is_public`` is the owner's switch, ``is_visible`` the staff's. Lis
 anonymous callers only ever see rows where both are true (see ``catalog.selectors``).
 """
 
+import secrets
 import uuid
+from pathlib import PurePath
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+
+IMAGE_EXTENSIONS = {"jpg", "jpeg", "png", "webp"}
+
+
+def _random_image_name(folder: str, filename: str) -> str:
+    """A non-guessable storage name that keeps only a known image extension."""
+    ext = PurePath(filename).suffix.lower().lstrip(".")
+    ext = "jpg" if ext == "jpeg" else ext
+    suffix = f".{ext}" if ext in IMAGE_EXTENSIONS else ""
+    return f"{folder}/{secrets.token_hex(16)}{suffix}"
+
+
+def cover_upload_to(instance, filename: str) -> str:
+    return _random_image_name("covers", filename)
+
+
+def artist_image_upload_to(instance, filename: str) -> str:
+    return _random_image_name("artists", filename)
 
 
 class Genre(models.Model):
@@ -28,7 +48,7 @@ class Artist(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=220, unique=True)
     bio = models.TextField(blank=True)
-    image = models.ImageField(upload_to="artists/", blank=True)
+    image = models.ImageField(upload_to=artist_image_upload_to, blank=True)
     genres = models.ManyToManyField(Genre, related_name="artists", blank=True)
     # The artist account that manages this profile (role "artist").
     user = models.OneToOneField(
@@ -59,6 +79,17 @@ class VisibilityQuerySet(models.QuerySet):
         return self.filter(is_public=True, is_visible=True)
 
 
+class SongQuerySet(VisibilityQuerySet):
+    def visible(self):
+        """Public and visible songs whose album (if any) is public and visible too.
+
+        Hiding an album hides its songs everywhere (lists, search, playlists).
+        """
+        return self.filter(is_public=True, is_visible=True).filter(
+            Q(album__isnull=True) | Q(album__is_public=True, album__is_visible=True)
+        )
+
+
 class Album(models.Model):
     title = models.CharField(max_length=300)
     artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="albums")
@@ -69,7 +100,7 @@ class Album(models.Model):
     genre = models.ForeignKey(
         Genre, null=True, blank=True, on_delete=models.SET_NULL, related_name="albums"
     )
-    cover = models.ImageField(upload_to="covers/", blank=True)
+    cover = models.ImageField(upload_to=cover_upload_to, blank=True)
     is_public = models.BooleanField(default=True)
     is_visible = models.BooleanField(default=True)
     created_by = models.ForeignKey(
@@ -92,6 +123,13 @@ class Album(models.Model):
             models.Index(fields=["artist", "year"]),
             models.Index(fields=["genre", "year"]),
             GinIndex(fields=["title"], name="album_title_trgm", opclasses=["gin_trgm_ops"]),
+            models.Index(fields=["is_public", "is_visible"], name="album_visibility"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(year__isnull=True) | Q(year__gte=1900, year__lte=2100),
+                name="album_year_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -134,9 +172,7 @@ class Song(models.Model):
     )
     isrc = models.CharField(max_length=12, null=True, blank=True, db_index=True)
     explicit = models.BooleanField(default=False)
-    popularity = models.PositiveSmallIntegerField(
-        default=0, validators=[MaxValueValidator(100)]
-    )
+    popularity = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
     # Audio features (Spotify's definitions): unit-interval ones, then loudness (dB),
     # tempo (BPM), key (pitch class 0-11, -1 unknown) and mode (0 minor, 1 major).
     acousticness = _unit_interval()
@@ -165,7 +201,7 @@ class Song(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = VisibilityQuerySet.as_manager()
+    objects = SongQuerySet.as_manager()
 
     class Meta:
         ordering = ["title", "id"]
@@ -175,16 +211,63 @@ class Song(models.Model):
             models.Index(fields=["genre", "year"]),
             models.Index(fields=["-popularity"]),
             GinIndex(fields=["title"], name="song_title_trgm", opclasses=["gin_trgm_ops"]),
+            models.Index(fields=["is_public", "is_visible"], name="song_visibility"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(popularity__lte=100), name="song_popularity_0_100"
-            ),
+            models.CheckConstraint(condition=Q(popularity__lte=100), name="song_popularity_0_100"),
             models.CheckConstraint(
                 condition=Q(key__isnull=True) | Q(key__gte=-1, key__lte=11), name="song_key_range"
             ),
             models.CheckConstraint(
                 condition=Q(mode__isnull=True) | Q(mode__in=[0, 1]), name="song_mode_0_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(acousticness__isnull=True)
+                | Q(acousticness__gte=0.0, acousticness__lte=1.0),
+                name="song_acousticness_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(danceability__isnull=True)
+                | Q(danceability__gte=0.0, danceability__lte=1.0),
+                name="song_danceability_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(energy__isnull=True) | Q(energy__gte=0.0, energy__lte=1.0),
+                name="song_energy_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(instrumentalness__isnull=True)
+                | Q(instrumentalness__gte=0.0, instrumentalness__lte=1.0),
+                name="song_instrumentalness_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(liveness__isnull=True) | Q(liveness__gte=0.0, liveness__lte=1.0),
+                name="song_liveness_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(speechiness__isnull=True)
+                | Q(speechiness__gte=0.0, speechiness__lte=1.0),
+                name="song_speechiness_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(valence__isnull=True) | Q(valence__gte=0.0, valence__lte=1.0),
+                name="song_valence_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(loudness__isnull=True) | Q(loudness__gte=-60.0, loudness__lte=5.0),
+                name="song_loudness_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(tempo__isnull=True) | Q(tempo__gte=0.0, tempo__lte=300.0),
+                name="song_tempo_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(year__isnull=True) | Q(year__gte=1900, year__lte=2100),
+                name="song_year_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_ms__isnull=True) | Q(duration_ms__lte=6 * 3600 * 1000),
+                name="song_duration_max_6h",
             ),
         ]
 
@@ -237,8 +320,13 @@ class PlaylistSong(models.Model):
                 name="playlistsong_unique_position",
                 deferrable=models.Deferrable.DEFERRED,
             ),
+            # A song appears once per playlist, so /playlists/{id}/songs/{song_id}/ is exact.
+            models.UniqueConstraint(fields=["playlist", "song"], name="playlistsong_unique_song"),
         ]
         indexes = [models.Index(fields=["song"])]
+
+    def __str__(self) -> str:
+        return f"#{self.position} {self.song_id} in playlist {self.playlist_id}"
 
 
 class PlaylistActivity(models.Model):
@@ -258,16 +346,22 @@ class PlaylistActivity(models.Model):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["playlist", "-at"])]
 
+    def __str__(self) -> str:
+        return f"{self.action} song {self.song_id} in playlist {self.playlist_id}"
+
 
 class AlbumLike(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="album_likes"
     )
     album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="likes")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "album"], name="albumlike_one_per_user")
         ]
         indexes = [models.Index(fields=["album"])]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} likes album {self.album_id}"

@@ -1,7 +1,16 @@
 import factory
 from django.utils.text import slugify
 
-from catalog.models import Album, AlbumLike, Artist, Genre, Playlist, PlaylistSong, Song
+from catalog.models import (
+    Album,
+    AlbumLike,
+    Artist,
+    Genre,
+    Playlist,
+    PlaylistActivity,
+    PlaylistSong,
+    Song,
+)
 from users.tests.factories import ArtistUserFactory, UserFactory
 
 
@@ -50,7 +59,7 @@ class SongFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Song {n}")
     artist = factory.SubFactory(ArtistFactory)
     album = factory.SubFactory(AlbumFactory, artist=factory.SelfAttribute("..artist"))
-    genre = factory.SelfAttribute("album.genre")
+    genre = factory.LazyAttribute(lambda o: o.album.genre if o.album else None)
     year = 2020
     duration_ms = 200_000
     track_number = factory.Sequence(lambda n: n % 20 + 1)
@@ -69,11 +78,29 @@ class SongFactory(factory.django.DjangoModelFactory):
 
 
 class PlaylistFactory(factory.django.DjangoModelFactory):
+    """``PlaylistFactory(songs=[...], collaborators=[...])`` fills positions 0..n-1."""
+
     class Meta:
         model = Playlist
+        skip_postgeneration_save = True
 
     owner = factory.SubFactory(UserFactory)
     name = factory.Sequence(lambda n: f"Playlist {n}")
+
+    @factory.post_generation
+    def collaborators(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.collaborators.set(extracted)
+
+    @factory.post_generation
+    def songs(obj, create, extracted, **kwargs):
+        if create and extracted:
+            PlaylistSong.objects.bulk_create(
+                [
+                    PlaylistSong(playlist=obj, song=song, position=i, added_by=obj.owner)
+                    for i, song in enumerate(extracted)
+                ]
+            )
 
 
 class PlaylistSongFactory(factory.django.DjangoModelFactory):
@@ -92,3 +119,13 @@ class AlbumLikeFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     album = factory.SubFactory(AlbumFactory)
+
+
+class PlaylistActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PlaylistActivity
+
+    playlist = factory.SubFactory(PlaylistFactory)
+    user = factory.SelfAttribute("playlist.owner")
+    song = factory.SubFactory(SongFactory)
+    action = PlaylistActivity.Action.ADD

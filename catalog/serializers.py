@@ -1,0 +1,334 @@
+"""Catalog input validation and output shapes (DESIGN.md §4, Catalog rows)."""
+
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.models import (
+    AUDIO_FEATURES,
+    Album,
+    Artist,
+    Genre,
+    Playlist,
+    PlaylistActivity,
+    PlaylistSong,
+    Song,
+)
+from catalog.services import MAX_SONGS_PER_ADD
+
+MAX_ID = 2**63 - 1
+NULLABLE_URL = {"type": "string", "format": "uri", "nullable": True}
+
+
+def _absolute_url(serializer: serializers.Serializer, file_field) -> str | None:
+    if not file_field:
+        return None
+    url = file_field.url
+    request = serializer.context.get("request")
+    return request.build_absolute_uri(url) if request is not None else url
+
+
+# --- output --------------------------------------------------------------------------------
+
+
+class GenreSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Genre
+        fields = ["slug", "name"]
+
+
+class ArtistRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class AlbumRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class UserRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+
+
+class ArtistSerializer(serializers.ModelSerializer):
+    genres = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    image_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Artist
+        fields = ["id", "name", "genres", "bio", "image_url"]
+
+    @extend_schema_field(NULLABLE_URL)
+    def get_image_url(self, artist: Artist) -> str | None:
+        return _absolute_url(self, artist.image)
+
+
+class AudioFeaturesSerializer(serializers.Serializer):
+    """Spotify's audio features; each may be null when unknown."""
+
+    acousticness = serializers.FloatField(
+        min_value=0.0, max_value=1.0, allow_null=True, required=False
+    )
+    danceability = serializers.FloatField(
+        min_value=0.0, max_value=1.0, allow_null=True, required=False
+    )
+    energy = serializers.FloatField(min_value=0.0, max_value=1.0, allow_null=True, required=False)
+    instrumentalness = serializers.FloatField(
+        min_value=0.0, max_value=1.0, allow_null=True, required=False
+    )
+    liveness = serializers.FloatField(min_value=0.0, max_value=1.0, allow_null=True, required=False)
+    loudness = serializers.FloatField(
+        min_value=-60.0, max_value=5.0, allow_null=True, required=False
+    )
+    speechiness = serializers.FloatField(
+        min_value=0.0, max_value=1.0, allow_null=True, required=False
+    )
+    tempo = serializers.FloatField(min_value=0.0, max_value=300.0, allow_null=True, required=False)
+    valence = serializers.FloatField(min_value=0.0, max_value=1.0, allow_null=True, required=False)
+    key = serializers.IntegerField(min_value=-1, max_value=11, allow_null=True, required=False)
+    mode = serializers.IntegerField(min_value=0, max_value=1, allow_null=True, required=False)
+
+
+class SongSerializer(serializers.ModelSerializer):
+    artist = ArtistRefSerializer(read_only=True)
+    album = AlbumRefSerializer(read_only=True, allow_null=True)
+    genre = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    audio_features = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Song
+        fields = [
+            "id", "title", "artist", "album", "genre", "year", "duration_ms", "track_number",
+            "isrc", "explicit", "popularity", "audio_features", "is_public", "is_visible",
+        ]  # fmt: skip
+
+    @extend_schema_field(AudioFeaturesSerializer)
+    def get_audio_features(self, song: Song) -> dict:
+        return {name: getattr(song, name) for name in AUDIO_FEATURES}
+
+
+class AlbumSerializer(serializers.ModelSerializer):
+    artist = ArtistRefSerializer(read_only=True)
+    genre = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    cover_url = serializers.SerializerMethodField()
+    song_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Album
+        fields = [
+            "id", "title", "artist", "year", "release_date", "genre", "cover_url",
+            "is_public", "is_visible", "song_count",
+        ]  # fmt: skip
+
+    @extend_schema_field(NULLABLE_URL)
+    def get_cover_url(self, album: Album) -> str | None:
+        return _absolute_url(self, album.cover)
+
+
+class AlbumDetailSerializer(AlbumSerializer):
+    songs = serializers.SerializerMethodField()
+
+    class Meta(AlbumSerializer.Meta):
+        fields = [*AlbumSerializer.Meta.fields, "songs"]
+
+    @extend_schema_field(SongSerializer(many=True))
+    def get_songs(self, album: Album) -> list[dict]:
+        songs = getattr(album, "visible_songs", None)
+        if songs is None:  # not prefetched (e.g. right after a write): the caller's view
+            return []
+        return SongSerializer(songs, many=True, context=self.context).data
+
+
+class CoverSerializer(serializers.Serializer):
+    cover_url = serializers.URLField()
+
+
+class LikesSerializer(serializers.Serializer):
+    likes = serializers.IntegerField()
+
+
+class PlaylistSerializer(serializers.ModelSerializer):
+    owner = UserRefSerializer(read_only=True)
+    collaborators = UserRefSerializer(many=True, read_only=True)
+    song_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Playlist
+        fields = [
+            "id", "name", "description", "is_public", "owner", "collaborators", "snapshot_id",
+            "song_count", "created_at", "updated_at",
+        ]  # fmt: skip
+
+
+class PlaylistEntrySerializer(serializers.ModelSerializer):
+    song = SongSerializer(read_only=True)
+    added_by = UserRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = PlaylistSong
+        fields = ["position", "song", "added_by", "added_at"]
+
+
+class PlaylistSongsChangeSerializer(serializers.Serializer):
+    snapshot_id = serializers.CharField()
+    entries = PlaylistEntrySerializer(many=True)
+
+
+class PlaylistSnapshotSerializer(serializers.Serializer):
+    snapshot_id = serializers.CharField()
+
+
+class SongRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class PlaylistActivitySerializer(serializers.ModelSerializer):
+    user = UserRefSerializer(read_only=True, allow_null=True)
+    song = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PlaylistActivity
+        fields = ["user", "song", "action", "at"]
+
+    @extend_schema_field(SongRefSerializer(allow_null=True))
+    def get_song(self, activity: PlaylistActivity) -> dict | None:
+        # Songs the caller may not see (or deleted ones) are shown as null.
+        if activity.song_id is None or not getattr(activity, "song_visible", False):
+            return None
+        return {"id": activity.song.pk, "title": activity.song.title}
+
+
+class CollaboratorsSerializer(serializers.Serializer):
+    collaborators = UserRefSerializer(many=True)
+
+
+class PlaylistExportAcceptedSerializer(serializers.Serializer):
+    task_id = serializers.CharField()
+
+
+class CatalogErrorSerializer(serializers.Serializer):
+    """The project's error format (drf-standardized-errors), for codes documented by hand."""
+
+    class _Error(serializers.Serializer):
+        code = serializers.CharField()
+        detail = serializers.CharField()
+        attr = serializers.CharField(allow_null=True)
+
+    type = serializers.CharField()
+    errors = _Error(many=True)
+
+
+# --- input ---------------------------------------------------------------------------------
+
+
+class ArtistInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    bio = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
+    genres = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Genre.objects.all(), many=True, required=False
+    )
+
+
+class AlbumInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300)
+    artist = serializers.PrimaryKeyRelatedField(
+        queryset=Artist.objects.all(), required=False, help_text="Artist id; artists may omit it."
+    )
+    year = serializers.IntegerField(min_value=1900, max_value=2100, allow_null=True, required=False)
+    release_date = serializers.DateField(allow_null=True, required=False)
+    genre = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Genre.objects.all(), allow_null=True, required=False
+    )
+    is_public = serializers.BooleanField(required=False)
+    is_visible = serializers.BooleanField(required=False, help_text="Editors and admins only.")
+
+    def validate_release_date(self, value):
+        if value is not None and not 1900 <= value.year <= 2100:
+            raise serializers.ValidationError("Must be between 1900 and 2100.")
+        return value
+
+
+isrc_validator = RegexValidator(
+    r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$", "An ISRC is 12 characters, e.g. USUM71703861."
+)
+
+
+class SongInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300)
+    artist = serializers.PrimaryKeyRelatedField(queryset=Artist.objects.all(), required=False)
+    album = serializers.PrimaryKeyRelatedField(
+        queryset=Album.objects.all(), allow_null=True, required=False
+    )
+    track_number = serializers.IntegerField(
+        min_value=1, max_value=999, allow_null=True, required=False
+    )
+    genre = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Genre.objects.all(), allow_null=True, required=False
+    )
+    year = serializers.IntegerField(min_value=1900, max_value=2100, allow_null=True, required=False)
+    duration_ms = serializers.IntegerField(
+        min_value=0, max_value=6 * 3600 * 1000, allow_null=True, required=False
+    )
+    isrc = serializers.CharField(
+        max_length=12, allow_null=True, required=False, validators=[isrc_validator]
+    )
+    explicit = serializers.BooleanField(required=False)
+    popularity = serializers.IntegerField(
+        min_value=0, max_value=100, required=False, help_text="Editors and admins only."
+    )
+    audio_features = AudioFeaturesSerializer(required=False, allow_null=True)
+    is_public = serializers.BooleanField(required=False)
+    is_visible = serializers.BooleanField(required=False, help_text="Editors and admins only.")
+
+
+class PlaylistInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    is_public = serializers.BooleanField(required=False)
+
+
+class PlaylistListQuerySerializer(serializers.Serializer):
+    public = serializers.BooleanField(required=False, default=False)
+
+
+class PlaylistAddSongsSerializer(serializers.Serializer):
+    """Either ``song_id`` or ``song_ids`` (up to 100), inserted at ``position`` or appended."""
+
+    song_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
+    song_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        min_length=1,
+        max_length=MAX_SONGS_PER_ADD,
+        required=False,
+    )
+    position = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
+
+    def validate(self, attrs):
+        if ("song_id" in attrs) == ("song_ids" in attrs):
+            raise serializers.ValidationError("Give exactly one of song_id and song_ids.")
+        if "song_id" in attrs:
+            attrs["song_ids"] = [attrs.pop("song_id")]
+        return attrs
+
+
+class PlaylistMoveSongSerializer(serializers.Serializer):
+    position = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
+
+
+class CollaboratorInputSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+class ExportInputSerializer(serializers.Serializer):
+    target_email = serializers.EmailField(max_length=254)
+
+
+class CoverUploadSerializer(serializers.Serializer):
+    cover = serializers.FileField(
+        help_text="A JPEG, PNG or WebP image, at most 5 MB and 25 megapixels."
+    )

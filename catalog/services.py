@@ -1,0 +1,626 @@
+"""Catalog writes and their side effects (role rules, transactions, cache, files, tasks).
+
+Role rules live here, not in views: artists create and edit only their own artist's
+albums and songs; editors and admins edit everything and alone set ``is_visible`` and
+``popularity``; listeners only read. Callers fetch objects through ``catalog.selectors``
+first, so content the caller may not see is already a 404 when a service runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import F
+from django.utils.text import slugify
+from kombu.exceptions import OperationalError as BrokerError
+from rest_framework import exceptions, serializers, status
+
+from catalog import selectors
+from catalog.images import check_image_upload
+from catalog.models import (
+    AUDIO_FEATURES,
+    Album,
+    AlbumLike,
+    Artist,
+    Genre,
+    Playlist,
+    PlaylistActivity,
+    PlaylistSong,
+    Song,
+    new_snapshot_id,
+)
+from users.models import Role, User
+from users.permissions import is_editor_or_admin
+
+logger = logging.getLogger(__name__)
+
+MAX_SONGS_PER_ADD = 100
+MAX_PLAYLIST_SONGS = 10_000
+STAFF_ONLY_ALBUM_FIELDS = ("is_visible",)
+STAFF_ONLY_SONG_FIELDS = ("is_visible", "popularity")
+EXPORT_SENT_TTL = 7 * 24 * 3600
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The playlist has changed since this snapshot_id; read it again."
+    default_code = "precondition_failed"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The task queue is unavailable; try again later."
+    default_code = "service_unavailable"
+
+
+def _field_error(field: str, message: str, code: str = "invalid") -> serializers.ValidationError:
+    return serializers.ValidationError({field: [serializers.ErrorDetail(message, code=code)]})
+
+
+# --- role rules ----------------------------------------------------------------------------
+
+
+def _is_artist(user) -> bool:
+    return bool(user and user.is_authenticated and user.role == Role.ARTIST)
+
+
+def user_can_edit_artist(*, user, artist: Artist) -> bool:
+    return is_editor_or_admin(user) or (_is_artist(user) and artist.user_id == user.pk)
+
+
+def _require_artist_editor(user, artist: Artist) -> None:
+    if not user_can_edit_artist(user=user, artist=artist):
+        raise exceptions.PermissionDenied(
+            "Only editors, admins and the artist's own account may change this."
+        )
+
+
+def _require_staff_for(user, data: Mapping[str, Any], fields: Iterable[str]) -> None:
+    if is_editor_or_admin(user):
+        return
+    forbidden = sorted(f for f in fields if f in data)
+    if forbidden:
+        raise exceptions.PermissionDenied(
+            f"Only editors and admins may set {', '.join(forbidden)}."
+        )
+
+
+def _own_artist(user) -> Artist:
+    artist = Artist.objects.filter(user_id=user.pk).first() if _is_artist(user) else None
+    if artist is None:
+        raise exceptions.PermissionDenied(
+            "Only editors, admins and artists with an artist profile may add catalog content."
+        )
+    return artist
+
+
+def _require_catalog_author(user) -> None:
+    if not (is_editor_or_admin(user) or _is_artist(user)):
+        raise exceptions.PermissionDenied("Listeners cannot change the catalog.")
+
+
+# --- artists -------------------------------------------------------------------------------
+
+
+def artist_unique_slug(name: str, *, exclude_pk: int | None = None) -> str:
+    base = slugify(name, allow_unicode=False)[:200] or "artist"
+    taken = Artist.objects.filter(slug__startswith=base)
+    if exclude_pk:
+        taken = taken.exclude(pk=exclude_pk)
+    taken_slugs = set(taken.values_list("slug", flat=True))
+    slug, n = base, 2
+    while slug in taken_slugs:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def artist_create(
+    *, user, name: str, bio: str = "", genres: Iterable[Genre] | None = None
+) -> Artist:
+    """Editors create any artist; an artist account creates (once) the profile it manages."""
+    _require_catalog_author(user)
+    owner = None
+    if not is_editor_or_admin(user):
+        if Artist.objects.filter(user_id=user.pk).exists():
+            raise serializers.ValidationError(
+                {"non_field_errors": ["You already manage an artist profile."]}
+            )
+        owner = user
+    artist = Artist.objects.create(name=name, slug=artist_unique_slug(name), bio=bio, user=owner)
+    if genres:
+        artist.genres.set(genres)
+    return artist
+
+
+@transaction.atomic
+def artist_update(*, user, artist: Artist, data: Mapping[str, Any]) -> Artist:
+    _require_artist_editor(user, artist)
+    data = dict(data)
+    genres = data.pop("genres", None)
+    for field, value in data.items():
+        setattr(artist, field, value)
+    artist.save()
+    if genres is not None:
+        artist.genres.set(genres)
+    return artist
+
+
+@transaction.atomic
+def artist_delete(*, user, artist: Artist) -> None:
+    if not is_editor_or_admin(user):
+        raise exceptions.PermissionDenied("Only editors and admins may delete artists.")
+    files = [artist.image.name] if artist.image else []
+    files += list(artist.albums.exclude(cover="").values_list("cover", flat=True))
+    artist.delete()
+    transaction.on_commit(lambda: delete_stored_files(files))
+
+
+def delete_stored_files(names: Iterable[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:  # a missing or locked file must not fail the request
+            logger.warning("could not delete stored file %s", name, exc_info=True)
+
+
+# --- albums --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def album_create(*, user, data: Mapping[str, Any]) -> Album:
+    _require_catalog_author(user)
+    _require_staff_for(user, data, STAFF_ONLY_ALBUM_FIELDS)
+    data = dict(data)
+    artist = data.pop("artist", None)
+    if artist is None:
+        if is_editor_or_admin(user):
+            raise _field_error("artist", "This field is required.", "required")
+        artist = _own_artist(user)
+    _require_artist_editor(user, artist)
+    if data.get("year") is None and data.get("release_date"):
+        data["year"] = data["release_date"].year
+    return Album.objects.create(artist=artist, created_by=user, **data)
+
+
+@transaction.atomic
+def album_update(*, user, album: Album, data: Mapping[str, Any]) -> Album:
+    _require_artist_editor(user, album.artist)
+    _require_staff_for(user, data, STAFF_ONLY_ALBUM_FIELDS)
+    if "artist" in data:
+        _require_artist_editor(user, data["artist"])
+    for field, value in data.items():
+        setattr(album, field, value)
+    if "release_date" in data and "year" not in data and album.release_date:
+        album.year = album.release_date.year
+    album.save()
+    return album
+
+
+@transaction.atomic
+def album_delete(*, user, album: Album) -> None:
+    _require_artist_editor(user, album.artist)
+    cover = album.cover.name
+    album.delete()
+    if cover:
+        transaction.on_commit(lambda: delete_stored_files([cover]))
+
+
+@transaction.atomic
+def album_cover_set(*, user, album: Album, upload) -> Album:
+    """Validate and store a cover under a random name; the old file goes after commit."""
+    _require_artist_editor(user, album.artist)
+    checked = check_image_upload(upload, field="cover")
+    album = (
+        Album.objects.select_for_update(of=("self",))
+        .select_related("artist", "genre")
+        .get(pk=album.pk)
+    )
+    old_name = album.cover.name
+    album.cover.save(f"cover.{checked.extension}", ContentFile(checked.data), save=False)
+    new_name = album.cover.name
+    try:
+        album.save(update_fields=["cover", "updated_at"])
+    except Exception:
+        delete_stored_files([new_name])
+        raise
+    if old_name and old_name != new_name:
+        transaction.on_commit(lambda: delete_stored_files([old_name]))
+    return album
+
+
+def _invalidate_album_likes(album_id: int) -> None:
+    """Drop the cached count now and again after commit: a reader between the two could
+    otherwise cache the count from before this transaction."""
+    key = selectors.album_likes_cache_key(album_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+@transaction.atomic
+def album_like(*, user, album: Album) -> bool:
+    """Like an album; liking twice changes nothing. Returns whether a like was added."""
+    _, created = AlbumLike.objects.get_or_create(user=user, album=album)
+    if created:
+        _invalidate_album_likes(album.pk)
+    return created
+
+
+@transaction.atomic
+def album_unlike(*, user, album: Album) -> bool:
+    deleted, _ = AlbumLike.objects.filter(user=user, album=album).delete()
+    if deleted:
+        _invalidate_album_likes(album.pk)
+    return bool(deleted)
+
+
+# --- songs ---------------------------------------------------------------------------------
+
+
+def _apply_song_data(song: Song, data: Mapping[str, Any]) -> None:
+    data = dict(data)
+    features = data.pop("audio_features", None) or {}
+    for field, value in data.items():
+        setattr(song, field, value)
+    for name in AUDIO_FEATURES:
+        if name in features:
+            setattr(song, name, features[name])
+
+
+@transaction.atomic
+def song_create(*, user, data: Mapping[str, Any]) -> Song:
+    _require_catalog_author(user)
+    _require_staff_for(user, data, STAFF_ONLY_SONG_FIELDS)
+    data = dict(data)
+    album = data.get("album")
+    artist = data.get("artist")
+    if artist is None:
+        if album is not None:
+            artist = album.artist
+        elif is_editor_or_admin(user):
+            raise _field_error("artist", "Give an artist or an album.", "required")
+        else:
+            artist = _own_artist(user)
+        data["artist"] = artist
+    _require_artist_editor(user, artist)
+    if album is not None:
+        _require_artist_editor(user, album.artist)
+        data.setdefault("year", album.year)
+        data.setdefault("genre", album.genre)
+    song = Song()
+    _apply_song_data(song, data)
+    song.save()
+    return song
+
+
+@transaction.atomic
+def song_update(*, user, song: Song, data: Mapping[str, Any]) -> Song:
+    _require_artist_editor(user, song.artist)
+    _require_staff_for(user, data, STAFF_ONLY_SONG_FIELDS)
+    if data.get("artist") is not None:
+        _require_artist_editor(user, data["artist"])
+    if data.get("album") is not None:
+        _require_artist_editor(user, data["album"].artist)
+    _apply_song_data(song, data)
+    song.save()
+    return song
+
+
+@transaction.atomic
+def song_delete(*, user, song: Song) -> None:
+    _require_artist_editor(user, song.artist)
+    song.delete()
+
+
+# --- playlists -----------------------------------------------------------------------------
+
+
+def snapshot_matches(current: str, if_match: str | None) -> bool:
+    """RFC 9110 If-Match against a snapshot id: ``*``, quoted, weak or bare tags."""
+    if if_match is None or not if_match.strip():
+        return True
+    for tag in if_match.split(","):
+        tag = tag.strip()
+        if tag == "*":
+            return True
+        if tag.startswith("W/"):
+            tag = tag[2:]
+        if tag.strip('"') == current:
+            return True
+    return False
+
+
+def _lock(playlist: Playlist, if_match: str | None) -> Playlist:
+    """Lock the row (edits of one playlist run one at a time) and check the snapshot."""
+    locked = Playlist.objects.select_for_update().get(pk=playlist.pk)
+    if not snapshot_matches(locked.snapshot_id, if_match):
+        raise PreconditionFailed()
+    return locked
+
+
+def _touch(playlist: Playlist) -> None:
+    playlist.snapshot_id = new_snapshot_id()
+    playlist.save(update_fields=["snapshot_id", "updated_at"])
+
+
+def _is_collaborator(playlist: Playlist, user) -> bool:
+    return Playlist.collaborators.through.objects.filter(
+        playlist_id=playlist.pk, user_id=user.pk
+    ).exists()
+
+
+def user_can_edit_playlist_songs(*, user, playlist: Playlist) -> bool:
+    if not (user and user.is_authenticated):
+        return False
+    return playlist.owner_id == user.pk or _is_collaborator(playlist, user)
+
+
+def _require_song_editor(user, playlist: Playlist) -> None:
+    if not user_can_edit_playlist_songs(user=user, playlist=playlist):
+        raise exceptions.PermissionDenied("Only the owner and collaborators may change the songs.")
+
+
+def _require_owner_or_staff(user, playlist: Playlist) -> None:
+    if playlist.owner_id != user.pk and not is_editor_or_admin(user):
+        raise exceptions.PermissionDenied("Only the playlist's owner may change it.")
+
+
+@transaction.atomic
+def playlist_create(*, owner: User, name: str, description: str = "", is_public: bool = False):
+    return Playlist.objects.create(
+        owner=owner, name=name, description=description, is_public=is_public
+    )
+
+
+@transaction.atomic
+def playlist_update(
+    *, user, playlist: Playlist, data: Mapping[str, Any], if_match: str | None = None
+) -> Playlist:
+    _require_owner_or_staff(user, playlist)
+    locked = _lock(playlist, if_match)
+    for field, value in data.items():
+        setattr(locked, field, value)
+    locked.snapshot_id = new_snapshot_id()
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def playlist_delete(*, user, playlist: Playlist, if_match: str | None = None) -> None:
+    _require_owner_or_staff(user, playlist)
+    _lock(playlist, if_match).delete()
+
+
+@transaction.atomic
+def playlist_add_songs(
+    *,
+    user,
+    playlist: Playlist,
+    song_ids: list[int],
+    position: int | None = None,
+    if_match: str | None = None,
+) -> tuple[Playlist, list[PlaylistSong]]:
+    """Insert songs at ``position`` (default: the end), keeping positions contiguous.
+
+    Only songs the caller may see can be added, each at most once per playlist; at most
+    ``MAX_SONGS_PER_ADD`` per call and ``MAX_PLAYLIST_SONGS`` per playlist.
+    """
+    _require_song_editor(user, playlist)
+    playlist = _lock(playlist, if_match)
+    if not song_ids:
+        raise _field_error("song_ids", "Give at least one song.", "required")
+    if len(song_ids) > MAX_SONGS_PER_ADD:
+        raise _field_error(
+            "song_ids", f"At most {MAX_SONGS_PER_ADD} songs per request.", "max_length"
+        )
+    if len(set(song_ids)) != len(song_ids):
+        raise _field_error("song_ids", "A song is listed more than once.", "duplicate")
+    unknown = set(song_ids) - selectors.visible_song_ids(user=user, song_ids=song_ids)
+    if unknown:
+        raise _field_error(
+            "song_ids", f"Unknown song id(s): {', '.join(map(str, sorted(unknown)))}.", "not_found"
+        )
+    entries = PlaylistSong.objects.filter(playlist=playlist)
+    present = set(entries.filter(song_id__in=song_ids).values_list("song_id", flat=True))
+    if present:
+        raise _field_error(
+            "song_ids",
+            f"Already in this playlist: {', '.join(map(str, sorted(present)))}.",
+            "already_present",
+        )
+    count = entries.count()
+    if count + len(song_ids) > MAX_PLAYLIST_SONGS:
+        raise _field_error(
+            "song_ids",
+            f"A playlist holds at most {MAX_PLAYLIST_SONGS} songs ({count} now).",
+            "playlist_full",
+        )
+    if position is None:
+        position = count
+    elif position > count:
+        raise _field_error("position", f"Must be between 0 and {count}.", "max_value")
+    if position < count:
+        # The (playlist, position) constraint is deferred, so shifting in place is safe.
+        entries.filter(position__gte=position).update(position=F("position") + len(song_ids))
+    created = PlaylistSong.objects.bulk_create(
+        [
+            PlaylistSong(playlist=playlist, song_id=song_id, position=position + i, added_by=user)
+            for i, song_id in enumerate(song_ids)
+        ]
+    )
+    PlaylistActivity.objects.bulk_create(
+        [
+            PlaylistActivity(
+                playlist=playlist, user=user, song_id=song_id, action=PlaylistActivity.Action.ADD
+            )
+            for song_id in song_ids
+        ]
+    )
+    _touch(playlist)
+    return playlist, created
+
+
+def _visible_entry(playlist: Playlist, user, song_id: int) -> PlaylistSong:
+    entry = selectors.playlist_entries(playlist=playlist, user=user).filter(song_id=song_id).first()
+    if entry is None:
+        raise exceptions.NotFound("This song is not in the playlist.")
+    return entry
+
+
+@transaction.atomic
+def playlist_move_song(
+    *, user, playlist: Playlist, song_id: int, position: int, if_match: str | None = None
+) -> tuple[Playlist, PlaylistSong]:
+    _require_song_editor(user, playlist)
+    playlist = _lock(playlist, if_match)
+    entry = _visible_entry(playlist, user, song_id)
+    count = PlaylistSong.objects.filter(playlist=playlist).count()
+    if position >= count:
+        raise _field_error("position", f"Must be between 0 and {count - 1}.", "max_value")
+    old = entry.position
+    if position == old:
+        return playlist, entry
+    others = PlaylistSong.objects.filter(playlist=playlist)
+    if position < old:
+        others.filter(position__gte=position, position__lt=old).update(position=F("position") + 1)
+    else:
+        others.filter(position__gt=old, position__lte=position).update(position=F("position") - 1)
+    entry.position = position
+    entry.save(update_fields=["position"])
+    _touch(playlist)
+    return playlist, entry
+
+
+@transaction.atomic
+def playlist_remove_song(
+    *, user, playlist: Playlist, song_id: int, if_match: str | None = None
+) -> Playlist:
+    _require_song_editor(user, playlist)
+    playlist = _lock(playlist, if_match)
+    entry = _visible_entry(playlist, user, song_id)
+    removed_at = entry.position
+    entry.delete()
+    PlaylistSong.objects.filter(playlist=playlist, position__gt=removed_at).update(
+        position=F("position") - 1
+    )
+    PlaylistActivity.objects.create(
+        playlist=playlist, user=user, song_id=song_id, action=PlaylistActivity.Action.REMOVE
+    )
+    _touch(playlist)
+    return playlist
+
+
+def _require_owner(user, playlist: Playlist) -> None:
+    if playlist.owner_id != user.pk:
+        raise exceptions.PermissionDenied("Only the playlist's owner manages collaborators.")
+
+
+def require_playlist_member(*, user, playlist: Playlist) -> None:
+    """The owner, collaborators and staff; others who can see a public playlist get 403."""
+    if is_editor_or_admin(user) or user_can_edit_playlist_songs(user=user, playlist=playlist):
+        return
+    raise exceptions.PermissionDenied("Only the owner and collaborators see the activity log.")
+
+
+@transaction.atomic
+def playlist_add_collaborator(*, user, playlist: Playlist, collaborator_id: int) -> bool:
+    """Owner only. Adding an existing collaborator again changes nothing (returns False)."""
+    _require_owner(user, playlist)
+    collaborator = User.objects.filter(pk=collaborator_id, is_active=True).first()
+    if collaborator is None:
+        raise _field_error("user_id", "No such user.", "does_not_exist")
+    if collaborator.pk == playlist.owner_id:
+        raise _field_error("user_id", "The owner cannot be a collaborator.", "is_owner")
+    if _is_collaborator(playlist, collaborator):
+        return False
+    playlist.collaborators.add(collaborator)
+    return True
+
+
+@transaction.atomic
+def playlist_remove_collaborator(*, user, playlist: Playlist, collaborator_id: int) -> Playlist:
+    """The owner removes anyone; a collaborator may remove (only) themself."""
+    if collaborator_id != user.pk:
+        _require_owner(user, playlist)
+    through = Playlist.collaborators.through.objects.filter(
+        playlist_id=playlist.pk, user_id=collaborator_id
+    )
+    if not through.exists():
+        raise exceptions.NotFound("This user is not a collaborator.")
+    through.delete()
+    return playlist
+
+
+def playlist_export_request(*, user, playlist: Playlist, target_email: str) -> str:
+    """Enqueue the export e-mail after commit; return the Celery task id."""
+    from catalog.tasks import playlist_export
+
+    task_id = str(uuid.uuid4())
+    kwargs = {
+        "playlist_id": playlist.pk,
+        "requested_by_id": user.pk,
+        "target_email": target_email,
+    }
+
+    def enqueue() -> None:
+        try:
+            playlist_export.apply_async(kwargs=kwargs, task_id=task_id)
+        except BrokerError as exc:
+            raise ServiceUnavailable() from exc
+
+    transaction.on_commit(enqueue)
+    return task_id
+
+
+def _export_sent_key(export_id: str) -> str:
+    return f"catalog:export:{export_id}:sent"
+
+
+def playlist_export_send(
+    *, playlist_id: int, requested_by_id: int, target_email: str, export_id: str | None = None
+) -> str:
+    """Build and e-mail the export; safe to run twice for one ``export_id``.
+
+    Re-reads everything: if the playlist is gone or its requester may no longer see it,
+    nothing is sent. Returns what happened (``sent`` or the reason for skipping).
+    """
+    if export_id and cache.get(_export_sent_key(export_id)):
+        return "already_sent"
+    playlist = Playlist.objects.select_related("owner").filter(pk=playlist_id).first()
+    if playlist is None:
+        return "playlist_missing"
+    user = User.objects.filter(pk=requested_by_id, is_active=True, is_blocked=False).first()
+    if user is None:
+        return "requester_missing"
+    if not selectors.playlists_visible_to(user=user).filter(pk=playlist.pk).exists():
+        return "no_access"
+    document = selectors.playlist_export_document(playlist=playlist, user=user)
+    name = " ".join(playlist.name.split())  # no line breaks in a header
+    message = EmailMessage(
+        subject=f"Your playlist export: {name}"[:200],
+        body=(
+            f'Attached is the playlist "{name}" with {len(document["songs"])} songs '
+            "as a JSON document.\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[target_email],
+    )
+    message.attach(
+        f"playlist-{playlist.pk}.json",
+        json.dumps(document, indent=2, ensure_ascii=False),
+        "application/json",
+    )
+    message.send(fail_silently=False)
+    if export_id:
+        cache.set(_export_sent_key(export_id), 1, EXPORT_SENT_TTL)
+    return "sent"
