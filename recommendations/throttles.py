@@ -1,0 +1,7 @@
+from music_platform.api import RateLimitThrottle
+
+
+class PicksRefreshThrottle(RateLimitThrottle):
+    group = "recommendations.refresh"
+    rate = "5/m"
+    key = "user"
