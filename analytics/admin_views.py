@@ -1,0 +1,54 @@
+"""The staff dashboard at /admin/analytics/ and the JSON it draws from."""
+
+from datetime import timedelta
+from functools import wraps
+
+from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from rest_framework.utils.encoders import JSONEncoder
+
+from analytics import selectors
+from analytics.serializers import DateRangeQuerySerializer
+from users.permissions import is_editor_or_admin
+
+
+def analytics_staff_required(view):
+    """Logged-in staff (else the admin login page) with the editor or admin role (else 403)."""
+
+    @staff_member_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not is_editor_or_admin(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return never_cache(wrapped)
+
+
+@analytics_staff_required
+def dashboard(request):
+    today = timezone.now().date()
+    context = {
+        **admin.site.each_context(request),
+        "title": "Listening analytics",
+        "default_from": today - timedelta(days=29),
+        "default_to": today,
+    }
+    return render(request, "analytics/dashboard.html", context)
+
+
+@analytics_staff_required
+def dashboard_data(request):
+    params = DateRangeQuerySerializer(data=request.GET)
+    if not params.is_valid():
+        errors = [
+            {"attr": field, "detail": str(messages[0])} for field, messages in params.errors.items()
+        ]
+        return JsonResponse({"type": "validation_error", "errors": errors}, status=400)
+    data = selectors.dashboard_data(**params.validated_data)
+    return JsonResponse(data, encoder=JSONEncoder)
