@@ -1,20 +1,9 @@
 """Filters of the staff event list."""
 
 import django_filters
-from django import forms
 
 from analytics.models import Action, ListeningEvent
-
-MAX_ID = 2**63 - 1
-
-
-class IdFilter(django_filters.NumberFilter):
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
+from music_platform.filters import IdFilter
 
 
 class EventFilter(django_filters.FilterSet):

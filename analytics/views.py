@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics import selectors, services
-from analytics.filters import MAX_ID, EventFilter
+from analytics.filters import EventFilter
 from analytics.models import Action
 from analytics.permissions import (
     IsAnalyticsStaff,
@@ -37,6 +37,7 @@ from analytics.serializers import (
 )
 from catalog.models import Artist
 from music_platform.api import LimitedJSONParser
+from music_platform.filters import MAX_ID
 from users.permissions import is_editor_or_admin
 
 User = get_user_model()

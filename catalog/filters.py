@@ -7,19 +7,7 @@ from django import forms
 
 from catalog import selectors
 from catalog.models import Album, Artist, Song
-
-MAX_ID = 2**63 - 1
-
-
-class IdFilter(django_filters.NumberFilter):
-    """An integer id (no decimals, no out-of-range values reaching the database)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
+from music_platform.filters import IdFilter
 
 
 class YearFilter(django_filters.NumberFilter):

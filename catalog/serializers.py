@@ -17,8 +17,8 @@ from catalog.models import (
     Song,
 )
 from catalog.services import MAX_SONGS_PER_ADD
+from music_platform.filters import MAX_ID
 
-MAX_ID = 2**63 - 1
 NULLABLE_URL = {"type": "string", "format": "uri", "nullable": True}
 
 
