@@ -183,7 +183,8 @@ class Recommender:
         rows = log_l2_rows(matrix)[:, self.items]
         gram = (rows.T @ rows).toarray()
         diagonal = np.diag(gram).copy()
-        gram[np.diag_indices_from(gram)] += self.l2 * max(diagonal.mean(), 1e-12)
+        mean_diagonal = diagonal.mean() if len(diagonal) else 0.0  # no modelled items: empty
+        gram[np.diag_indices_from(gram)] += self.l2 * max(mean_diagonal, 1e-12)
         precision = _inverse_spd(gram) if len(self.items) else gram
         weights = precision / -np.diag(precision)
         np.fill_diagonal(weights, 0.0)
