@@ -4,7 +4,8 @@ PY     := $(VENV)/bin/python
 PYTHON ?= python3
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 # Development defaults for `make run`; production reads the real environment instead.
-RUN_ENV := DEBUG=$${DEBUG:-1} PORT=$${PORT:-8000} GUNICORN_WORKERS=$${GUNICORN_WORKERS:-2}
+RUN_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DEBUG=$${DEBUG:-1} PORT=$${PORT:-8000} \
+	GUNICORN_WORKERS=$${GUNICORN_WORKERS:-2}
 
 .PHONY: run test lint format venv migrate demo bench-charts clean
 
