@@ -21,7 +21,13 @@ class UserAdmin(AdminOnlyMixin, BaseUserAdmin):
     search_fields = ["username", "email", "display_name"]
     ordering = ["-date_joined"]
     date_hierarchy = "date_joined"
-    readonly_fields = ["is_staff", "blocked_at", "last_login", "date_joined"]
+    readonly_fields = [
+        "is_staff",
+        "is_superuser",
+        "blocked_at",
+        "last_login",
+        "date_joined",
+    ]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Profile", {"fields": ("email", "display_name", "bio", "country")}),

@@ -46,9 +46,12 @@ class User(AbstractUser):
         indexes = [models.Index(fields=["role"])]
 
     def save(self, *args, **kwargs):
-        # Editors and admins work in the Django admin; superusers are always admins.
-        if self.is_superuser:
+        # The role is the source of truth: editors and admins work in the Django admin, and
+        # admins hold every permission there (periodic tasks, groups). `createsuperuser`
+        # creates an admin.
+        if self._state.adding and self.is_superuser:
             self.role = Role.ADMIN
+        self.is_superuser = self.role == Role.ADMIN
         self.is_staff = self.role in STAFF_ROLES
         super().save(*args, **kwargs)
 

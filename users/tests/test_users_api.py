@@ -180,12 +180,20 @@ def test_user_list_query_count_is_constant(client_for, people, django_assert_num
     assert len(response.json()["results"]) == 64
 
 
-def test_staff_flag_follows_role():
+def test_staff_and_superuser_flags_follow_the_role():
     user = UserFactory(role=Role.EDITOR)
-    assert user.is_staff
+    assert (user.is_staff, user.is_superuser) == (True, False)
+    user.role = Role.ADMIN
+    user.save()
+    assert (user.is_staff, user.is_superuser) == (True, True)
     user.role = Role.LISTENER
     user.save()
-    assert not user.is_staff
+    assert (user.is_staff, user.is_superuser) == (False, False)
+
+
+def test_createsuperuser_makes_an_admin():
+    user = User.objects.create_superuser("root", "root@example.com", "x-Long-passphrase-1")
+    assert (user.role, user.is_staff, user.is_superuser) == (Role.ADMIN, True, True)
 
 
 @pytest.mark.parametrize(
