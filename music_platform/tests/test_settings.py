@@ -29,6 +29,7 @@ def test_missing_secret_key_fails_at_start_with_a_clear_message():
     result = run_manage("check")
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_check_deploy_is_clean_with_production_settings():
