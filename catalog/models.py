@@ -221,37 +221,13 @@ class Song(models.Model):
             models.CheckConstraint(
                 condition=Q(mode__isnull=True) | Q(mode__in=[0, 1]), name="song_mode_0_1"
             ),
-            models.CheckConstraint(
-                condition=Q(acousticness__isnull=True)
-                | Q(acousticness__gte=0.0, acousticness__lte=1.0),
-                name="song_acousticness_0_1",
-            ),
-            models.CheckConstraint(
-                condition=Q(danceability__isnull=True)
-                | Q(danceability__gte=0.0, danceability__lte=1.0),
-                name="song_danceability_0_1",
-            ),
-            models.CheckConstraint(
-                condition=Q(energy__isnull=True) | Q(energy__gte=0.0, energy__lte=1.0),
-                name="song_energy_0_1",
-            ),
-            models.CheckConstraint(
-                condition=Q(instrumentalness__isnull=True)
-                | Q(instrumentalness__gte=0.0, instrumentalness__lte=1.0),
-                name="song_instrumentalness_0_1",
-            ),
-            models.CheckConstraint(
-                condition=Q(liveness__isnull=True) | Q(liveness__gte=0.0, liveness__lte=1.0),
-                name="song_liveness_0_1",
-            ),
-            models.CheckConstraint(
-                condition=Q(speechiness__isnull=True)
-                | Q(speechiness__gte=0.0, speechiness__lte=1.0),
-                name="song_speechiness_0_1",
-            ),
-            models.CheckConstraint(
-                condition=Q(valence__isnull=True) | Q(valence__gte=0.0, valence__lte=1.0),
-                name="song_valence_0_1",
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{name}__isnull": True})
+                    | Q(**{f"{name}__gte": 0.0, f"{name}__lte": 1.0}),
+                    name=f"song_{name}_0_1",
+                )
+                for name in AUDIO_FEATURES_UNIT
             ),
             models.CheckConstraint(
                 condition=Q(loudness__isnull=True) | Q(loudness__gte=-60.0, loudness__lte=5.0),
