@@ -4,7 +4,6 @@ Every value has a development default except the production secrets: with DEBUG 
 SECRET_KEY must be set or start-up fails with a clear message.
 """
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,13 +15,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-# pytest sets PYTEST_VERSION while it runs; tests get the development defaults.
-TESTING = "PYTEST_VERSION" in os.environ
 DEBUG = env.bool("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    if not (DEBUG or TESTING):
+    if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Set SECRET_KEY in the environment (50+ random characters),"
             " or DEBUG=1 for local development."
@@ -114,7 +111,7 @@ CACHES = {
             # A Redis outage degrades to cache misses instead of 500s.
             "IGNORE_EXCEPTIONS": True,
         },
-        "KEY_PREFIX": "mp",
+        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="mp"),
     }
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
@@ -189,8 +186,6 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
-if TESTING:
-    SECURE_SSL_REDIRECT = False
 
 # --- REST framework --------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -271,7 +266,9 @@ CELERY_TASK_TIME_LIMIT = 10 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 9 * 60
 CELERY_TASK_ACKS_LATE = False  # opted into per task, only where the task is idempotent
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = "default"
+# Queue names get a suffix in tests (one set of queues per xdist worker on a shared broker).
+CELERY_QUEUE_SUFFIX = env.str("CELERY_QUEUE_SUFFIX", default="")
+CELERY_TASK_DEFAULT_QUEUE = "default" + CELERY_QUEUE_SUFFIX
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -290,6 +287,11 @@ LOGGING = {
 # Optional third-party provider (recommendations.spotify_enrich); unused when empty.
 SPOTIFY_CLIENT_ID = env.str("SPOTIFY_CLIENT_ID", default="")
 SPOTIFY_CLIENT_SECRET = env.str("SPOTIFY_CLIENT_SECRET", default="")
+
+# Real public datasets (chart feeds, chart CSVs, listening data, track metadata) used by the
+# real-data tests, the benchmarks and the demo. The one place that knows where they live;
+# everything runs without them (tests marked `realdata` skip, the demo builds its own).
+MUSIC_DATA_DIR = env.path("MUSIC_DATA_DIR", default=BASE_DIR.parent / "shared" / "data")
 
 # Charts seeded by `setup_schedules` when set: "slug|name|source|country|kind|feed_url;..."
 CHART_FEEDS = env.str("CHART_FEEDS", default="")

@@ -1,0 +1,39 @@
+"""Test settings: the real settings plus isolation from `make run` and between xdist workers.
+
+Tests never share state with a development server: they use their own Redis database
+(``TEST_REDIS_DB``, default 1; `make run` uses 0) and, under ``pytest -n``, each xdist worker
+gets its own Redis database number, cache key prefix and Celery queue names. pytest-django
+already gives each worker its own PostgreSQL database (``test_<name>_gw<n>``).
+
+The choices are written to the environment before the real settings load, so processes the
+tests start (gunicorn, a Celery worker, ``manage.py``) inherit the same isolation.
+"""
+
+import os
+
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_worker_index = int(XDIST_WORKER[2:]) if XDIST_WORKER.startswith("gw") else 0
+_redis_db = int(os.environ.get("TEST_REDIS_DB", "1")) + _worker_index
+if not 1 <= _redis_db <= 15:
+    raise RuntimeError(
+        f"Tests need a Redis database in 1-15 (0 is `make run`'s); TEST_REDIS_DB plus the"
+        f" xdist worker index is {_redis_db}. Lower TEST_REDIS_DB or run fewer workers."
+    )
+_redis_base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
+_worker_tag = f"test-{XDIST_WORKER or 'main'}"
+os.environ["REDIS_URL"] = f"{_redis_base}/{_redis_db}"
+os.environ["CACHE_KEY_PREFIX"] = _worker_tag
+os.environ["CELERY_QUEUE_SUFFIX"] = f"-{_worker_tag}"
+if "TEST_CELERY_BROKER_URL" in os.environ:  # e.g. RabbitMQ in CI
+    os.environ["CELERY_BROKER_URL"] = os.environ["TEST_CELERY_BROKER_URL"]
+else:
+    os.environ.pop("CELERY_BROKER_URL", None)
+os.environ.pop("CELERY_RESULT_BACKEND", None)
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-never-used-outside-the-test-suite-01")
+
+from music_platform.settings import *  # noqa: E402,F403
+
+SECURE_SSL_REDIRECT = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = False
