@@ -1,4 +1,5 @@
-"""Feed pulls over HTTP (mocked with `responses`): retries, conditional requests, bad feeds."""
+"""Feed pulls over HTTP (mocked with `responses`, serving the invented fixtures): retries,
+conditional requests, bad feeds."""
 
 import json
 from datetime import date
@@ -16,11 +17,14 @@ from charts.parsers import SOURCE_SPOTIFY_CSV
 from charts.tasks import chart_pull_task
 
 from .factories import ChartFactory, FeedChartFactory
-from .samples import NEW_FORMAT_US, apple
+from .samples import APPLE_V2_SONGS, NEW_FORMAT_US, fixture
 
 pytestmark = pytest.mark.django_db
 
-TR_SAMPLE = apple("applemusic_v2_mostplayed_songs_tr_top10_2022-08-20.json")
+
+def tr_sample() -> bytes:
+    """An Apple Music v2 songs feed for Turkey, five entries, updated 2024-05-04."""
+    return fixture(APPLE_V2_SONGS)
 
 
 @pytest.fixture
@@ -52,8 +56,8 @@ def assert_nothing_written(chart):
 def test_pull_stores_the_snapshot_and_the_validators(chart, pull):
     responses.get(
         chart.feed_url,
-        body=TR_SAMPLE,
-        headers={"ETag": '"v1"', "Last-Modified": "Sat, 20 Aug 2022 18:33:32 GMT"},
+        body=tr_sample(),
+        headers={"ETag": '"v1"', "Last-Modified": "Sat, 04 May 2024 18:20:05 GMT"},
     )
     run = pull(trigger=IngestionRun.Trigger.MANUAL, task_id="t-1")
 
@@ -65,15 +69,19 @@ def test_pull_stores_the_snapshot_and_the_validators(chart, pull):
     )
     assert (run.snapshots_written, run.entries_written, run.first_date) == (
         1,
-        10,
-        date(2022, 8, 20),
+        5,
+        date(2024, 5, 4),
     )
     snapshot = ChartSnapshot.objects.get(chart=chart)
-    assert snapshot.date == date(2022, 8, 20)  # the feed's own date, not today
+    assert snapshot.date == date(2024, 5, 4)  # the feed's own date, not today
     first = snapshot.entries.get(position=1)
-    assert (first.title, first.artist_name, first.is_new) == ("Ara", "Zeynep Bastık", True)
+    assert (first.title, first.artist_name, first.is_new) == (
+        "Gölge Oyunu",
+        "Deniz Yılmaztepe",
+        True,
+    )
     chart.refresh_from_db()
-    assert (chart.etag, chart.last_modified) == ('"v1"', "Sat, 20 Aug 2022 18:33:32 GMT")
+    assert (chart.etag, chart.last_modified) == ('"v1"', "Sat, 04 May 2024 18:20:05 GMT")
     request = responses.calls[0].request
     assert request.headers["User-Agent"] == USER_AGENT
     assert "If-None-Match" not in request.headers
@@ -81,14 +89,14 @@ def test_pull_stores_the_snapshot_and_the_validators(chart, pull):
 
 @responses.activate
 def test_unchanged_feed_is_a_conditional_304(chart, pull):
-    chart.etag, chart.last_modified = '"v1"', "Sat, 20 Aug 2022 18:33:32 GMT"
+    chart.etag, chart.last_modified = '"v1"', "Sat, 04 May 2024 18:20:05 GMT"
     chart.save()
     responses.get(
         chart.feed_url,
         status=304,
         match=[
             matchers.header_matcher(
-                {"If-None-Match": '"v1"', "If-Modified-Since": "Sat, 20 Aug 2022 18:33:32 GMT"}
+                {"If-None-Match": '"v1"', "If-Modified-Since": "Sat, 04 May 2024 18:20:05 GMT"}
             )
         ],
     )
@@ -99,7 +107,7 @@ def test_unchanged_feed_is_a_conditional_304(chart, pull):
 
 @responses.activate
 def test_same_content_without_validators_is_not_reprocessed(chart, pull):
-    responses.get(chart.feed_url, body=TR_SAMPLE)
+    responses.get(chart.feed_url, body=tr_sample())
     pull()
     snapshot = ChartSnapshot.objects.get()
     run = pull()
@@ -111,19 +119,19 @@ def test_same_content_without_validators_is_not_reprocessed(chart, pull):
 def test_timeout_then_503_then_200_retries_with_backoff(chart, pull, sleeps):
     responses.get(chart.feed_url, body=requests.exceptions.ConnectTimeout("connect timed out"))
     responses.get(chart.feed_url, status=503)
-    responses.get(chart.feed_url, body=TR_SAMPLE)
+    responses.get(chart.feed_url, body=tr_sample())
     run = pull()
     assert run.status == "succeeded"
     assert len(responses.calls) == 3
     assert sleeps == [1.0, 2.0]
-    assert ChartEntry.objects.filter(snapshot__chart=chart).count() == 10
+    assert ChartEntry.objects.filter(snapshot__chart=chart).count() == 5
 
 
 @responses.activate
 def test_429_honours_retry_after(chart, pull, sleeps):
     responses.get(chart.feed_url, status=429, headers={"Retry-After": "7"})
     responses.get(chart.feed_url, status=502, headers={"Retry-After": "3600"})
-    responses.get(chart.feed_url, body=TR_SAMPLE)
+    responses.get(chart.feed_url, body=tr_sample())
     assert pull().status == "succeeded"
     assert sleeps == [7.0, 60.0]  # capped
 
@@ -216,20 +224,20 @@ def test_duplicate_positions_in_a_csv_feed_fail_the_run(sleeps):
 def test_csv_feed_takes_its_date_from_the_url(sleeps):
     chart = ChartFactory(
         source=SOURCE_SPOTIFY_CSV,
-        feed_url="https://charts.example.com/regional-us-daily-2023-01-21.csv",
+        feed_url="https://charts.example.com/regional-us-daily-2023-06-10.csv",
     )
     responses.get(chart.feed_url, body=NEW_FORMAT_US.read_bytes())
     run = services.chart_pull(chart_id=chart.pk, sleep=sleeps.append)
     assert (run.status, run.first_date, run.entries_written) == (
         "succeeded",
-        date(2023, 1, 21),
-        200,
+        date(2023, 6, 10),
+        5,
     )
 
 
 @responses.activate
 def test_unexpected_errors_close_the_run_and_propagate(chart, pull):
-    responses.get(chart.feed_url, body=TR_SAMPLE)
+    responses.get(chart.feed_url, body=tr_sample())
     with (
         mock.patch("charts.services.chart_ingest", side_effect=RuntimeError("db down")),
         pytest.raises(RuntimeError),
@@ -251,7 +259,7 @@ def test_chart_without_feed_url_fails_the_run():
 
 @responses.activate
 def test_task_runs_the_pull(chart):
-    responses.get(chart.feed_url, body=TR_SAMPLE)
+    responses.get(chart.feed_url, body=tr_sample())
     result = chart_pull_task.apply(
         kwargs={"chart_id": chart.pk, "trigger": "manual"}, task_id="abc"
     )

@@ -19,7 +19,7 @@ from charts.parsers import (
 )
 
 from .factories import ChartFactory, entry, feed, ingest
-from .samples import global_daily_files
+from .samples import REAL_GLOBAL_DAILY, global_daily_files, real_global_daily_files
 
 pytestmark = pytest.mark.django_db
 
@@ -43,16 +43,15 @@ def all_trend_rows(chart):
     }
 
 
-# ----------------------------------------------------------------------------- real data
+# ----------------------------------------------------------------------------- chart files
 
 
-@pytest.fixture(scope="module")
-def global_daily_feeds():
+def parse_files(files):
     return {
         date_from_filename(path.name): parse_feed(
             SOURCE_SPOTIFY_CSV, path.read_bytes(), filename=path.name
         )
-        for path in global_daily_files()
+        for path in files
     }
 
 
@@ -60,7 +59,7 @@ def independent_trends(files):
     """Trend fields straight from the raw CSV rows, by brute force, per date and track id."""
     days = []
     for path in files:
-        with path.open(encoding="utf-8") as handle:
+        with path.open(encoding="utf-8-sig") as handle:
             rows = list(csv.reader(handle))[2:]  # the notice line, then the header
         days.append({row[4].rsplit("/", 1)[-1]: int(row[0]) for row in rows})
     expected = []
@@ -81,48 +80,72 @@ def independent_trends(files):
     return expected
 
 
-def test_thirty_one_days_of_the_global_chart_match_an_independent_computation(
-    global_daily_feeds,
-):
-    chart = ChartFactory(slug="global-daily", country="global")
-    run = services.chart_import(chart=chart, feeds=global_daily_feeds)
-    assert run.status == IngestionRun.Status.SUCCEEDED, run.error
-    assert (run.snapshots_written, run.entries_written, run.tracks_created) == (31, 6200, 305)
-
-    files = global_daily_files()
-    expected = independent_trends(files)
-    last_day = date(2017, 1, 31)
-    entries = ChartEntry.objects.filter(snapshot__chart=chart, snapshot__date=last_day)
-    assert entries.count() == 200
-    for entry_row in entries.values("external_id", "position", *ChartEntry.TREND_FIELDS):
-        assert {k: entry_row[k] for k in ChartEntry.TREND_FIELDS} == expected[-1][
-            entry_row["external_id"]
-        ], entry_row
-    # And every other day too, in one comparison.
-    stored = {
+def stored_trends(chart):
+    return {
         (e["snapshot__date"], e["external_id"]): {k: e[k] for k in ChartEntry.TREND_FIELDS}
         for e in ChartEntry.objects.filter(snapshot__chart=chart).values(
             "snapshot__date", "external_id", *ChartEntry.TREND_FIELDS
         )
     }
-    assert stored == {
+
+
+def expected_trends(files):
+    return {
         (date_from_filename(path.name), track): fields
-        for path, day in zip(files, expected, strict=True)
+        for path, day in zip(files, independent_trends(files), strict=True)
         for track, fields in day.items()
     }
 
 
-def test_day_by_day_in_any_order_gives_the_same_trends(global_daily_feeds):
+def test_fixture_chart_files_match_an_independent_computation():
+    files = global_daily_files()
+    chart = ChartFactory(slug="global-daily", country="global")
+    run = services.chart_import(chart=chart, feeds=parse_files(files))
+    assert run.status == IngestionRun.Status.SUCCEEDED, run.error
+    assert (run.snapshots_written, run.entries_written, run.tracks_created) == (4, 20, 7)
+    assert stored_trends(chart) == expected_trends(files)
+    last_day = trend_rows(chart, date(2018, 2, 4))
+    assert [(row[0], row[2], row[3]) for row in last_day][::4] == [
+        (1, "Saudade de Março", 879000),
+        (5, "東京の雨 (Tokyo Rain)", 439000),
+    ]
+    # C re-enters at 5th on the last day; its best was 3rd.
+    assert last_day[4][5:] == (None, None, False, True, 3, 3)
+
+
+def test_day_by_day_in_any_order_gives_the_same_trends():
     """Backfilling in a random order (each earlier date recomputing the later ones) ends
     where a single in-order import ends."""
+    feeds = parse_files(global_daily_files())
     in_order = ChartFactory(country="global")
-    services.chart_import(chart=in_order, feeds=global_daily_feeds)
+    services.chart_import(chart=in_order, feeds=feeds)
+    expected = all_trend_rows(in_order)
+    for seed in range(3):
+        shuffled = ChartFactory(country="global")
+        days = sorted(feeds)
+        random.Random(seed).shuffle(days)
+        for day in days:
+            services.chart_ingest(chart=shuffled, feeds={day: feeds[day]})
+        assert all_trend_rows(shuffled) == expected
+
+
+@pytest.mark.realdata(REAL_GLOBAL_DAILY)
+def test_thirty_one_real_days_of_the_global_chart_match_an_independent_computation():
+    files = real_global_daily_files()
+    feeds = parse_files(files)
+    chart = ChartFactory(slug="global-daily", country="global")
+    run = services.chart_import(chart=chart, feeds=feeds)
+    assert run.status == IngestionRun.Status.SUCCEEDED, run.error
+    assert (run.snapshots_written, run.entries_written, run.tracks_created) == (31, 6200, 305)
+    assert stored_trends(chart) == expected_trends(files)
+
+    # Backfilling twelve days in a random order ends where the in-order import ends.
     shuffled = ChartFactory(country="global")
-    days = sorted(global_daily_feeds)[:12]
+    days = sorted(feeds)[:12]
     random.Random(4).shuffle(days)
     for day in days:
-        services.chart_ingest(chart=shuffled, feeds={day: global_daily_feeds[day]})
-    expected = all_trend_rows(in_order)
+        services.chart_ingest(chart=shuffled, feeds={day: feeds[day]})
+    expected = all_trend_rows(chart)
     assert all_trend_rows(shuffled) == {day: expected[day] for day in days}
 
 
