@@ -4,8 +4,10 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/music_platform \\
         .venv/bin/python bench/charts_backfill.py [--keep] [--csv PATH]
 
+The CSV is the real US daily chart of 2017 under settings.MUSIC_DATA_DIR (the MUSIC_DATA_DIR
+environment variable; default ../shared/data), unless --csv names another file.
 Creates a throw-away database (bench_<name>), migrates it, then times:
-1. the whole import of ../shared/data/spotify_charts/us_daily_2017/ (74,200 rows, 371 dates):
+1. the whole import of spotify_charts/us_daily_2017/ (74,200 rows, 371 dates):
    parsing, track identities and catalog matching, trend fields, and the writes;
 2. backfilling one earlier date (2017-06-01, first deleted): the ~220 later snapshots'
    trend fields are recomputed;
@@ -22,15 +24,15 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CSV = (
-    ROOT.parent
-    / "shared/data/spotify_charts/us_daily_2017/us_daily_top200_2017-01-01_to_2018-01-09.csv"
-)
+# Relative to settings.MUSIC_DATA_DIR.
+DEFAULT_CSV = Path("spotify_charts/us_daily_2017/us_daily_top200_2017-01-01_to_2018-01-09.csv")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
+    parser.add_argument(
+        "--csv", type=Path, help=f"Chart CSV (default: MUSIC_DATA_DIR/{DEFAULT_CSV})."
+    )
     parser.add_argument("--keep", action="store_true", help="Keep the benchmark database.")
     args = parser.parse_args()
 
@@ -43,6 +45,14 @@ def main() -> None:
     django.setup()
     settings.DEBUG = False
 
+    csv_path = args.csv or Path(settings.MUSIC_DATA_DIR) / DEFAULT_CSV
+    if not csv_path.is_file():
+        sys.exit(
+            f"charts_backfill: the benchmark data is missing: {csv_path} not found.\n"
+            "Point MUSIC_DATA_DIR at the real datasets (see shared/data/README.md) "
+            "or pass --csv PATH."
+        )
+
     from django.db import connection
 
     database = settings.DATABASES["default"]
@@ -51,7 +61,7 @@ def main() -> None:
     print(f"Creating and migrating {database['TEST']['NAME']} ...", flush=True)
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
-        run(args.csv)
+        run(csv_path)
     finally:
         if not args.keep:
             connection.creation.destroy_test_db(old_name, verbosity=0)
