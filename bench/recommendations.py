@@ -2,7 +2,8 @@
 
     DEBUG=1 DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/recommendations.py
 
-1. Engine fit time on the HetRec Last.fm file (../shared/data/lastfm_hetrec2011_2k).
+1. Engine fit time on the HetRec Last.fm file (``lastfm_hetrec2011_2k`` under the
+   ``MUSIC_DATA_DIR`` setting; skipped with a message when it is not there).
 2. On a synthetic catalog of 5,000 songs and 1,000 listeners (in a throwaway database,
    ``bench_recommendations_<name>``, created and dropped here): the model build, the refresh
    of all 1,000 listeners' picks (batches of 500, as the hourly task does).
@@ -61,7 +62,11 @@ def latency(label: str, samples: list[float]) -> None:
 def bench_hetrec_fit() -> None:
     from recommendations import engine, evaluation
 
-    data = evaluation.load_interactions(evaluation.HETREC_PATH)
+    path = evaluation.hetrec_path()
+    if not path.is_file():
+        print(f"HetRec fit: skipped, no {path} (set MUSIC_DATA_DIR)")
+        return
+    data = evaluation.load_interactions(path)
     users, user_rows = np.unique(data.users, return_inverse=True)
     items, item_cols = np.unique(data.items, return_inverse=True)
     matrix = sp.csr_matrix((data.weights, (user_rows, item_cols)), shape=(len(users), len(items)))

@@ -2,13 +2,17 @@
 
 Usage: ``python bench/recommendations_fit.py [path/to/user_artists.dat] [--seeds 42 1 7 123]``
 
+Without a path, reads ``lastfm_hetrec2011_2k/user_artists.dat`` under the ``MUSIC_DATA_DIR``
+setting (environment variable of the same name).
 Prints one row per (model, seed) plus the mean over seeds, so a change that only helps one
-split is visible. Pure numpy/scipy: no Django settings or database needed.
+split is visible. Pure numpy/scipy: no database and no ``django.setup()``; only the settings
+module is read, for that default path.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,22 +23,32 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from recommendations.engine import PopularityRecommender, Recommender  # noqa: E402
 from recommendations.evaluation import (  # noqa: E402
-    HETREC_PATH,
     evaluate,
     format_table,
+    hetrec_path,
     load_interactions,
     split,
 )
 
 
+def default_path() -> Path:
+    """The HetRec file under the ``MUSIC_DATA_DIR`` setting (settings read, not set up)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "music_platform.settings")
+    os.environ.setdefault("DEBUG", "1")  # the development SECRET_KEY: only a path is read
+    return hetrec_path()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("path", nargs="?", default=str(HETREC_PATH))
+    parser.add_argument("path", nargs="?", type=Path, help="default: under MUSIC_DATA_DIR")
     parser.add_argument("--seeds", nargs="+", type=int, default=[42, 1, 7, 123])
     args = parser.parse_args()
+    path = args.path or default_path()
+    if not path.is_file():
+        parser.error(f"no interactions file at {path} (pass a path or set MUSIC_DATA_DIR)")
 
     started = time.perf_counter()
-    interactions = load_interactions(args.path)
+    interactions = load_interactions(path)
     print(
         f"loaded {len(interactions.users):,} interactions in {time.perf_counter() - started:.2f} s"
     )

@@ -13,7 +13,9 @@ The protocol is fixed so that numbers are comparable between models and over tim
   and the ideal DCG over min(k, |test|) items, coverage = distinct recommended items over
   all evaluated users / distinct items present in train.
 
-No Django imports: this runs from tests, benchmarks and notebooks alike.
+No Django imports at module level: this runs from tests, benchmarks and notebooks alike.
+Only ``hetrec_path()`` called without a folder reads Django's ``MUSIC_DATA_DIR`` setting
+(the one place that knows where the real datasets live), and only when it is called.
 """
 
 from __future__ import annotations
@@ -36,9 +38,21 @@ class FittableRecommender(Protocol):
     def recommend_many(self, user_rows: sp.csr_matrix, k: int) -> list[list[int]]: ...
 
 
-HETREC_PATH = (
-    Path(__file__).resolve().parents[1].parent / "shared/data/lastfm_hetrec2011_2k/user_artists.dat"
-)
+HETREC_FOLDER = "lastfm_hetrec2011_2k"
+HETREC_FILE = "user_artists.dat"
+
+
+def hetrec_path(data_dir: str | Path | None = None) -> Path:
+    """The HetRec Last.fm ``user_artists.dat`` under ``data_dir``.
+
+    Without ``data_dir``, under ``settings.MUSIC_DATA_DIR``, read at call time (so a test's
+    or a process's settings apply); the file may not exist (a fresh clone has no data).
+    """
+    if data_dir is None:
+        from django.conf import settings
+
+        data_dir = settings.MUSIC_DATA_DIR
+    return Path(data_dir) / HETREC_FOLDER / HETREC_FILE
 
 
 @dataclass(frozen=True)
@@ -132,15 +146,18 @@ def ranking_metrics(
 
 def evaluate(
     model_factory: Callable[[], FittableRecommender],
-    data: Split | Interactions | str | Path = HETREC_PATH,
+    data: Split | Interactions | str | Path | None = None,
     seed: int = 42,
     k: int = 10,
 ) -> dict[str, float]:
     """Fit a fresh model on the train split and score its top-k lists for every test user.
 
     ``data`` may be an already computed split (to compare models on identical data), raw
-    interactions or a path; in the latter two cases it is split with ``seed``.
+    interactions or a path (``None``: ``hetrec_path()``); anything but a split is split
+    with ``seed``.
     """
+    if data is None:
+        data = hetrec_path()
     if isinstance(data, (str, Path)):
         data = load_interactions(data)
     if isinstance(data, Interactions):

@@ -2,26 +2,15 @@
 
 import io
 import re
+from pathlib import Path
 
-import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
 from recommendations import evaluation
 
-
-@pytest.fixture
-def interactions_file(tmp_path):
-    """30 users in two tastes over 20 items, HetRec format (header, tab-separated)."""
-    rng = np.random.default_rng(0)
-    lines = ["userID\tartistID\tweight"]
-    for user in range(1, 31):
-        taste = range(100, 110) if user % 2 else range(200, 210)
-        for item in rng.choice(list(taste), size=7, replace=False):
-            lines.append(f"{user}\t{item}\t{rng.integers(1, 500)}")
-    path = tmp_path / "user_artists.dat"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+# Invented rows in the HetRec format: 27 users in two tastes (see fixtures/README.md).
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "user_artists.dat"
 
 
 def metric_rows(output: str) -> dict[str, list[float]]:
@@ -33,14 +22,14 @@ def metric_rows(output: str) -> dict[str, list[float]]:
     return rows
 
 
-def test_prints_the_table_for_engine_and_baseline(interactions_file):
+def test_prints_the_table_for_engine_and_baseline():
     out = io.StringIO()
 
-    call_command("evaluate_recommendations", "--interactions", str(interactions_file), stdout=out)
+    call_command("evaluate_recommendations", "--interactions", str(FIXTURE), stdout=out)
 
     output = out.getvalue()
-    assert "210 interactions, 30 users, 20 items" in output
-    assert "seed 42: 30 test users" in output
+    assert "186 interactions, 27 users, 23 items in user_artists.dat" in output
+    assert "seed 42: 24 test users" in output
     assert "precision@10" in output and "ndcg@10" in output and "coverage" in output
     rows = metric_rows(output)
     assert set(rows) == {"engine", "popularity baseline"}
@@ -50,13 +39,13 @@ def test_prints_the_table_for_engine_and_baseline(interactions_file):
     assert rows["engine"][0] > rows["popularity baseline"][0]
 
 
-def test_several_seeds_and_k(interactions_file):
+def test_several_seeds_and_k():
     out = io.StringIO()
 
     call_command(
         "evaluate_recommendations",
         "--interactions",
-        str(interactions_file),
+        str(FIXTURE),
         "--seed",
         "1",
         "2",
@@ -74,6 +63,20 @@ def test_several_seeds_and_k(interactions_file):
     }
 
 
+def test_default_file_is_read_from_music_data_dir_at_call_time(settings, tmp_path):
+    settings.MUSIC_DATA_DIR = tmp_path / "nowhere"
+    with pytest.raises(CommandError, match=r"No interactions file at .*nowhere.* MUSIC_DATA_DIR"):
+        call_command("evaluate_recommendations", stdout=io.StringIO())
+
+    folder = tmp_path / "data" / evaluation.HETREC_FOLDER
+    folder.mkdir(parents=True)
+    (folder / evaluation.HETREC_FILE).write_bytes(FIXTURE.read_bytes())
+    settings.MUSIC_DATA_DIR = tmp_path / "data"
+    out = io.StringIO()
+    call_command("evaluate_recommendations", stdout=out)
+    assert "186 interactions, 27 users, 23 items" in out.getvalue()
+
+
 def test_missing_or_malformed_file(tmp_path):
     with pytest.raises(CommandError, match="No interactions file"):
         call_command("evaluate_recommendations", "--interactions", str(tmp_path / "nope.dat"))
@@ -84,7 +87,7 @@ def test_missing_or_malformed_file(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not evaluation.HETREC_PATH.is_file(), reason="HetRec data not available")
+@pytest.mark.realdata(evaluation.HETREC_FOLDER)
 def test_runs_on_the_hetrec_file():
     out = io.StringIO()
 

@@ -18,8 +18,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--interactions",
-            default=str(evaluation.HETREC_PATH),
-            help="Tab-separated user, item, weight file with a header line.",
+            default=None,
+            help=(
+                "Tab-separated user, item, weight file with a header line"
+                " (default: the HetRec Last.fm file under the MUSIC_DATA_DIR setting)."
+            ),
         )
         parser.add_argument(
             "--seed",
@@ -31,9 +34,10 @@ class Command(BaseCommand):
         parser.add_argument("--k", type=int, default=10, help="Cut-off of the metrics.")
 
     def handle(self, *args, **options):
-        path = Path(options["interactions"])
+        path = Path(options["interactions"] or evaluation.hetrec_path())
         if not path.is_file():
-            raise CommandError(f"No interactions file at {path}.")
+            hint = "" if options["interactions"] else " (set MUSIC_DATA_DIR or pass --interactions)"
+            raise CommandError(f"No interactions file at {path}{hint}.")
         if options["k"] < 1:
             raise CommandError("--k must be at least 1.")
         try:
