@@ -1,40 +1,132 @@
-"""``import_tracks`` on the real Spotify CSVs, plus edge cases on small files."""
+"""``import_tracks`` on small invented files in both Kaggle column orders, edge cases on
+tiny files, and (marked ``realdata``) on the real Spotify CSVs under ``MUSIC_DATA_DIR``."""
 
 import csv
 from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from catalog.importers import import_tracks, known_single_names, parse_release, primary_artist
 from catalog.models import Album, Artist, Genre, Song
 
-DATA_DIR = Path(settings.BASE_DIR).parent / "shared" / "data" / "spotify_tracks_audio_features"
-CSV_FILES = sorted(DATA_DIR.glob("*.csv"))
+# Invented rows in the shapes of the Kaggle "Spotify Music Data" files (see fixtures/README.md).
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURE_CSVS = [
+    FIXTURES / "high_popularity_spotify_data.csv",
+    FIXTURES / "low_popularity_spotify_data.csv",
+]
+REAL_FOLDER = "spotify_tracks_audio_features"
 
 pytestmark = pytest.mark.django_db
 
 
-def distinct(column: str) -> set[str]:
+def distinct(paths: list[Path], column: str) -> set[str]:
     values = set()
-    for path in CSV_FILES:
+    for path in paths:
         with open(path, newline="", encoding="utf-8") as handle:
             values |= {row[column] for row in csv.DictReader(handle) if row[column]}
     return values
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(not CSV_FILES, reason=f"no CSVs in {DATA_DIR}")
-def test_real_files_import_once_and_only_once():
+def track(n: int) -> str:
+    return f"fxTrack{n:02d}" + "Q" * 13
+
+
+def test_fixture_files_have_the_two_real_column_orders():
+    headers = [path.read_text(encoding="utf-8").splitlines()[0].split(",") for path in FIXTURE_CSVS]
+    assert headers[0] != headers[1] and sorted(headers[0]) == sorted(headers[1])
+    assert len(headers[0]) == 29
+    assert all(b"\r\n" in path.read_bytes() for path in FIXTURE_CSVS)
+
+
+def test_fixture_files_import_once_and_only_once():
     out = StringIO()
-    call_command("import_tracks", *CSV_FILES, stdout=out)
-    tracks, albums = distinct("track_id"), distinct("track_album_id")
+    call_command("import_tracks", *FIXTURE_CSVS, stdout=out)
+    text = out.getvalue()
+    assert "Read 13 rows (10 distinct valid tracks)" in text
+    assert f"songs    created {10:6}" in text
+    assert "songs 10/10" in text  # progress
+    assert f"{2:6}  duplicate track_id (the first row with it wins)" in text
+    assert f"{1:6}  missing track_name" in text
+    assert set(Song.objects.values_list("spotify_id", flat=True)) == {
+        track(n) for n in (1, 2, 3, 4, 5, 7, 8, 9, 10, 11)
+    }
+    assert Album.objects.count() == 9  # two tracks share "Coastlines"; the skipped row's is absent
+    assert not Album.objects.filter(title="Unreleased").exists()
+    assert set(Genre.objects.values_list("slug", "name")) == {
+        ("pop", "Pop"),
+        ("hip-hop", "Hip-Hop"),
+        ("j-pop", "J-Pop"),
+        ("r-and-b", "R&B"),
+        ("rock", "Rock"),
+        ("electronic", "Electronic"),
+        ("latin", "Latin"),
+    }
+    assert set(Artist.objects.values_list("name", flat=True)) == {
+        "Mira Vale",
+        "Smith, The Elder",
+        "星野 ミナト",
+        "Сны Полярной Ночи",
+        "The Gravel Saints",
+        "Nova Lane",
+        "Ilse Marr",
+    }
+
+    # The first row of a duplicate wins, across files too (pop, popularity 85, not 60).
+    song = Song.objects.select_related("artist", "album", "genre").get(spotify_id=track(2))
+    assert (song.title, song.artist.name, song.album.title, song.genre.slug) == (
+        "Hello, Goodbye (Live)",
+        "Mira Vale",
+        "Live at the Harbour",
+        "pop",
+    )
+    assert (song.popularity, song.year, song.duration_ms) == (85, 2023, 245800)
+    assert song.instrumentalness == pytest.approx(0.000012)
+    assert Song.objects.get(spotify_id=track(1)).genre.slug == "pop"
+    assert set(Artist.objects.get(name="Mira Vale").genres.values_list("slug", flat=True)) == {
+        "pop",
+        "latin",
+    }
+
+    # Non-Latin text is kept as is; such artists get a stable fallback slug.
+    song = Song.objects.select_related("artist", "album").get(spotify_id=track(5))
+    assert (song.title, song.album.title) == ("夜明けの歌", "夜明け")
+    assert song.artist.slug.startswith("artist-")
+    assert Song.objects.get(spotify_id=track(10)).title == "Café Olé"
+
+    # Release dates of every precision: a day, a month ("2019-05") or a year ("2019").
+    coastlines = Album.objects.get(title="Coastlines")
+    assert (coastlines.release_date, coastlines.year) == (None, 2019)
+    assert coastlines.songs.count() == 2 and coastlines.artist.name == "Smith, The Elder"
+    north = Album.objects.get(title="Север")
+    assert (north.release_date, north.year) == (None, 2019)
+    leap = Song.objects.select_related("album").get(spotify_id=track(9))
+    assert str(leap.album.release_date) == "2016-02-29"
+    assert (leap.tempo, leap.instrumentalness, leap.artist.name) == (None, 0.912, "Nova Lane")
+    demo = Song.objects.get(spotify_id=track(11))
+    assert (demo.key, demo.mode, demo.year) == (-1, 0, 2007)
+
+    counts = (Artist.objects.count(), Album.objects.count(), Song.objects.count())
+    out = StringIO()
+    call_command("import_tracks", *FIXTURE_CSVS, stdout=out)
+    assert (Artist.objects.count(), Album.objects.count(), Song.objects.count()) == counts
+    assert f"songs    created      0  updated      0  unchanged {10:6}" in out.getvalue()
+
+
+@pytest.mark.slow
+@pytest.mark.realdata(REAL_FOLDER)
+def test_real_files_import_once_and_only_once(music_data_dir):
+    csv_files = sorted((music_data_dir / REAL_FOLDER).glob("*.csv"))
+    assert len(csv_files) == 2
+    out = StringIO()
+    call_command("import_tracks", *csv_files, stdout=out)
+    tracks, albums = distinct(csv_files, "track_id"), distinct(csv_files, "track_album_id")
     assert Song.objects.count() == len(tracks)
     assert set(Song.objects.values_list("spotify_id", flat=True)) == tracks
     assert Album.objects.count() == len(albums)
-    assert Genre.objects.count() == len(distinct("playlist_genre"))
+    assert Genre.objects.count() == len(distinct(csv_files, "playlist_genre"))
     text = out.getvalue()
     assert f"songs    created {len(tracks):6}" in text
     assert "duplicate track_id" in text
@@ -61,7 +153,7 @@ def test_real_files_import_once_and_only_once():
 
     counts = (Artist.objects.count(), Album.objects.count(), Song.objects.count())
     out = StringIO()
-    call_command("import_tracks", *CSV_FILES, stdout=out)
+    call_command("import_tracks", *csv_files, stdout=out)
     assert (Artist.objects.count(), Album.objects.count(), Song.objects.count()) == counts
     assert f"songs    created      0  updated      0  unchanged {len(tracks):6}" in out.getvalue()
 
