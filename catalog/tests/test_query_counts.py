@@ -1,5 +1,7 @@
 """Lists and details run the same number of queries for 1 row and for 50 rows."""
 
+from collections.abc import Callable, Sized
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -25,12 +27,33 @@ def count_queries(client, url: str) -> int:
     return len(captured)
 
 
-def assert_same_count(client, url_for_small: str, url_for_large: str, django_assert_num_queries):
-    """Measure the small case, then assert the large case with ``django_assert_num_queries``."""
+def results(body: dict) -> Sized:
+    return body["results"]
+
+
+def assert_same_count(
+    client,
+    url_for_small: str,
+    url_for_large: str,
+    django_assert_num_queries,
+    *,
+    rows: int | None,
+    rows_of: Callable[[dict], Sized] = results,
+) -> dict:
+    """Measure the small case, then assert the large case with ``django_assert_num_queries``.
+
+    The large case must really hold ``rows`` rows (``rows_of`` finds them in the body):
+    a broken filter or prefetch that returns nothing is cheap, and must not pass. ``None``
+    for a detail without nested rows (the caller checks which object came back).
+    """
     expected = count_queries(client, url_for_small)
     with django_assert_num_queries(expected):
         response = client.get(url_for_large)
-    assert response.status_code == 200
+    assert response.status_code == 200, response.content
+    body = response.json()
+    if rows is not None:
+        assert len(rows_of(body)) == rows
+    return body
 
 
 @pytest.fixture
@@ -60,6 +83,7 @@ def test_album_list(who, request, django_assert_num_queries):
         "/api/v1/albums/?genre=small",
         "/api/v1/albums/?genre=large&limit=100",
         django_assert_num_queries,
+        rows=50,
     )
 
 
@@ -75,8 +99,9 @@ def test_album_detail(who, request, django_assert_num_queries):
         f"/api/v1/albums/{one.pk}/",
         f"/api/v1/albums/{fifty.pk}/",
         django_assert_num_queries,
+        rows=50,
+        rows_of=lambda body: body["songs"],
     )
-    assert len(client.get(f"/api/v1/albums/{fifty.pk}/").json()["songs"]) == 50
 
 
 @pytest.mark.parametrize("who", ["viewer", "staff"])
@@ -91,12 +116,14 @@ def test_song_list_and_search(who, request, django_assert_num_queries):
         "/api/v1/songs/?genre=small",
         "/api/v1/songs/?genre=large&limit=100",
         django_assert_num_queries,
+        rows=50,
     )
     assert_same_count(
         client,
         "/api/v1/songs/?search=lonely",
         "/api/v1/songs/?search=tune&limit=100",
         django_assert_num_queries,
+        rows=51,  # "Lonely Tune" too
     )
 
 
@@ -104,9 +131,14 @@ def test_song_detail(viewer, django_assert_num_queries):
     one = SongFactory()
     other = SongFactory()
     PlaylistFactory.create_batch(3, songs=[other])  # related rows must not add queries
-    assert_same_count(
-        viewer, f"/api/v1/songs/{one.pk}/", f"/api/v1/songs/{other.pk}/", django_assert_num_queries
+    body = assert_same_count(
+        viewer,
+        f"/api/v1/songs/{one.pk}/",
+        f"/api/v1/songs/{other.pk}/",
+        django_assert_num_queries,
+        rows=None,
     )
+    assert body["id"] == other.pk
 
 
 def test_artist_list(viewer, django_assert_num_queries):
@@ -119,6 +151,7 @@ def test_artist_list(viewer, django_assert_num_queries):
         "/api/v1/artists/?genre=small",
         "/api/v1/artists/?genre=large&limit=100",
         django_assert_num_queries,
+        rows=50,
     )
 
 
@@ -145,17 +178,21 @@ def test_playlist_detail_and_songs(client_for, django_assert_num_queries):
         collaborators=UserFactory.create_batch(5),
     )
     client = client_for(owner)
-    assert_same_count(
+    body = assert_same_count(
         client,
         f"/api/v1/playlists/{one.pk}/",
         f"/api/v1/playlists/{fifty.pk}/",
         django_assert_num_queries,
+        rows=5,
+        rows_of=lambda body: body["collaborators"],
     )
+    assert body["song_count"] == 50
     assert_same_count(
         client,
         f"/api/v1/playlists/{one.pk}/songs/",
         f"/api/v1/playlists/{fifty.pk}/songs/?limit=100",
         django_assert_num_queries,
+        rows=50,
     )
 
 
@@ -170,6 +207,7 @@ def test_playlist_activities(client_for, django_assert_num_queries):
         f"/api/v1/playlists/{one.pk}/activities/",
         f"/api/v1/playlists/{fifty.pk}/activities/?limit=100",
         django_assert_num_queries,
+        rows=50,
     )
 
 

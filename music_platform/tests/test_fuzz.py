@@ -14,6 +14,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from schemathesis.checks import content_type_conformance, not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from catalog.tests.factories import PlaylistFactory, SongFactory
 from music_platform.wsgi import application
 from users.tests.factories import UserFactory
 
@@ -35,13 +36,8 @@ def keep_db_connection():
 @pytest.fixture
 def listener_token(db, keep_db_connection):
     user = UserFactory(username="fuzzer")
-    try:
-        from catalog.tests.factories import PlaylistFactory, SongFactory
-
-        SongFactory.create_batch(3)
-        PlaylistFactory(owner=user)
-    except ImportError:  # catalog factories are optional for this test
-        pass
+    SongFactory.create_batch(3)
+    PlaylistFactory(owner=user)
     return str(RefreshToken.for_user(user).access_token)
 
 

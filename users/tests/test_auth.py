@@ -1,5 +1,7 @@
 import pytest
 from django.core.cache import cache
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from users.models import User
 from users.tests.factories import AdminFactory, UserFactory
@@ -21,7 +23,14 @@ def login(client, username, password=PASSWORD):
     )
 
 
+def owner_of(tokens: dict) -> tuple[str, str]:
+    """The user ids inside an ``{access, refresh}`` pair (signature and expiry verified)."""
+    claim = jwt_settings.USER_ID_CLAIM
+    return str(AccessToken(tokens["access"])[claim]), str(RefreshToken(tokens["refresh"])[claim])
+
+
 def test_full_auth_flow(api_client):
+    UserFactory(username="mallory")  # the tokens must name alice, not another user
     response = register(api_client)
     assert response.status_code == 201
     user = User.objects.get(username="alice")
@@ -34,6 +43,7 @@ def test_full_auth_flow(api_client):
 
     tokens = login(api_client, "alice", "s3cure-Passw0rd!").json()
     assert set(tokens) == {"access", "refresh"}
+    assert owner_of(tokens) == (str(user.id), str(user.id))
 
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
     me = api_client.get("/api/v1/users/me/")
@@ -46,6 +56,7 @@ def test_full_auth_flow(api_client):
     assert refreshed.status_code == 200
     new = refreshed.json()
     assert new["refresh"] != tokens["refresh"]
+    assert owner_of(new) == (str(user.id), str(user.id))
     reused = api_client.post(
         "/api/v1/auth/token/refresh/", {"refresh": tokens["refresh"]}, format="json"
     )
@@ -62,8 +73,11 @@ def test_full_auth_flow(api_client):
 
 
 def test_login_is_case_insensitive_on_username(api_client):
-    UserFactory(username="Bob")
-    assert login(api_client, "bob").status_code == 200
+    bob = UserFactory(username="Bob")
+    UserFactory(username="bobby")
+    response = login(api_client, "bob")
+    assert response.status_code == 200
+    assert owner_of(response.json()) == (str(bob.id), str(bob.id))
 
 
 def test_wrong_password_is_401_in_standard_format(api_client):
