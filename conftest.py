@@ -1,6 +1,10 @@
-"""Project-wide pytest fixtures (real PostgreSQL and Redis) and the `realdata` marker."""
+"""Project-wide pytest fixtures (real PostgreSQL and Redis), the `realdata` marker, one user
+per role (``cast``) and catalog content in every visibility state (``content``)."""
 
+import base64
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -8,6 +12,11 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
+
+from catalog.models import Album, Artist, Song
+from catalog.tests.factories import AlbumFactory, OwnedArtistFactory, SongFactory
+from common.tasks import queue_name
+from users.tests.factories import AdminFactory, ArtistUserFactory, EditorFactory, UserFactory
 
 
 def _required(variable: str) -> bool:
@@ -63,6 +72,41 @@ def _clean_cache():
 
 
 @pytest.fixture
+def queued_tasks():
+    """``queued_tasks("default")``: the tasks waiting in that queue of the test broker, oldest
+    first, as ``(task name, kwargs, task id)``. The broker is the test Redis database, so the
+    autouse cache flush empties it before each test."""
+    import redis
+
+    if not settings.CELERY_BROKER_URL.startswith("redis"):
+        pytest.skip("reads the queue of a Redis broker")
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+
+    def read(queue: str = "default") -> list[tuple[str, dict, str]]:
+        tasks = []
+        for raw in reversed(client.lrange(queue_name(queue), 0, -1)):
+            message = json.loads(raw)
+            _args, kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+            tasks.append((message["headers"]["task"], kwargs, message["headers"]["id"]))
+        return tasks
+
+    return read
+
+
+@pytest.fixture
+def broker_down(settings):
+    """Point Celery at a closed port, as when the broker is stopped."""
+    from celery import current_app
+
+    closed = "redis://127.0.0.1:1/0"
+    previous = current_app.conf.broker_url, current_app.conf.broker_write_url
+    current_app.conf.broker_url = current_app.conf.broker_write_url = closed
+    settings.CELERY_BROKER_URL = closed
+    yield
+    current_app.conf.broker_url, current_app.conf.broker_write_url = previous
+
+
+@pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
 
@@ -81,3 +125,75 @@ def client_for():
         return bearer_client(user) if user is not None else APIClient()
 
     return make
+
+
+# --- one user per role, content in every visibility state -------------------------------
+
+
+@dataclass
+class Cast:
+    listener: object
+    owner: object  # artist account owning ``artist``
+    other_artist_user: object  # artist account owning ``other_artist``
+    editor: object
+    admin: object
+    artist: Artist
+    other_artist: Artist
+
+    def by_role(self, role: str):
+        return None if role == "anonymous" else getattr(self, role)
+
+
+ROLES = ["anonymous", "listener", "owner", "other_artist_user", "editor", "admin"]
+INSIDERS = {"owner", "editor", "admin"}
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    owner = ArtistUserFactory(username="owner")
+    other = ArtistUserFactory(username="other_artist")
+    return Cast(
+        listener=UserFactory(username="listener"),
+        owner=owner,
+        other_artist_user=other,
+        editor=EditorFactory(username="editor"),
+        admin=AdminFactory(username="admin"),
+        artist=OwnedArtistFactory(name="Owned Artist", user=owner),
+        other_artist=OwnedArtistFactory(name="Other Artist", user=other),
+    )
+
+
+@dataclass
+class Content:
+    public_album: Album
+    private_album: Album
+    hidden_album: Album
+    public_song: Song
+    private_song: Song  # song's own switch off, in the public album
+    hidden_song: Song  # staff hid it, in the public album
+    song_in_hidden_album: Song
+    song_in_private_album: Song
+
+
+@pytest.fixture
+def content(cast) -> Content:
+    artist = cast.artist
+    public_album = AlbumFactory(artist=artist, title="Public Album")
+    private_album = AlbumFactory(artist=artist, title="Private Album", is_public=False)
+    hidden_album = AlbumFactory(artist=artist, title="Hidden Album", is_visible=False)
+    return Content(
+        public_album=public_album,
+        private_album=private_album,
+        hidden_album=hidden_album,
+        public_song=SongFactory(
+            artist=artist, album=public_album, title="Public Song", track_number=1
+        ),
+        private_song=SongFactory(
+            artist=artist, album=public_album, title="Private Song", is_public=False, track_number=2
+        ),
+        hidden_song=SongFactory(
+            artist=artist, album=public_album, title="Hidden Song", is_visible=False, track_number=3
+        ),
+        song_in_hidden_album=SongFactory(artist=artist, album=hidden_album, title="Buried Song"),
+        song_in_private_album=SongFactory(artist=artist, album=private_album, title="Secret Song"),
+    )

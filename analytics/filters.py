@@ -3,7 +3,7 @@
 import django_filters
 
 from analytics.models import Action, ListeningEvent
-from music_platform.filters import IdFilter
+from common.filters import IdFilter
 
 
 class EventFilter(django_filters.FilterSet):

@@ -1,7 +1,5 @@
 """Periodic tasks (installed by ``python manage.py setup_schedules``)."""
 
-from analytics.tasks import HEAVY_QUEUE
-
 
 def schedules() -> list[dict]:
     return [
@@ -9,7 +7,6 @@ def schedules() -> list[dict]:
             "name": "analytics: roll up listening events",
             "task": "analytics.rollup",
             "every_seconds": 60,
-            "queue": HEAVY_QUEUE,
             "description": "Adds events above the watermark to the daily rollups; a run with "
             "nothing new changes nothing. Reads add the rest from the raw table.",
         }

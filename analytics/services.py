@@ -37,6 +37,7 @@ from analytics import models as m
 from analytics.serializers import MAX_POSITION_MS, EventIn, _err, batch_errors
 from catalog.models import Song
 from catalog.selectors import songs_visible_to
+from common.bulk import copy_rows
 
 logger = logging.getLogger(__name__)
 
@@ -170,13 +171,7 @@ def events_copy(*, rows: Iterable[tuple]) -> int:
     Each row is a tuple in ``COPY_COLUMNS`` order (``context`` as JSON text or None). No
     deduplication: COPY cannot skip conflicts, so rows must not repeat a stored event_id.
     """
-    count = 0
-    sql = f"COPY {EVENTS} ({', '.join(COPY_COLUMNS)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)
-            count += 1
-    return count
+    return copy_rows(table=EVENTS, columns=COPY_COLUMNS, rows=rows)
 
 
 # --- rollups --------------------------------------------------------------------------------

@@ -36,8 +36,8 @@ from analytics.serializers import (
     parse_event_batch,
 )
 from catalog.models import Artist
-from music_platform.api import LimitedJSONParser
-from music_platform.filters import MAX_ID
+from common.filters import MAX_ID
+from common.parsers import LimitedJSONParser
 from users.permissions import is_editor_or_admin
 
 User = get_user_model()

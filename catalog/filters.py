@@ -7,7 +7,7 @@ from django import forms
 
 from catalog import selectors
 from catalog.models import Album, Artist, Song
-from music_platform.filters import IdFilter
+from common.filters import IdFilter
 
 
 class YearFilter(django_filters.NumberFilter):

@@ -17,7 +17,7 @@ from catalog.models import (
     Song,
 )
 from catalog.services import MAX_SONGS_PER_ADD
-from music_platform.filters import MAX_ID
+from common.filters import MAX_ID
 
 NULLABLE_URL = {"type": "string", "format": "uri", "nullable": True}
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -22,8 +21,6 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F
 from django.utils.text import slugify
-from kombu.exceptions import OperationalError as BrokerError
-from rest_framework import exceptions, serializers, status
 
 from catalog import selectors
 from catalog.images import check_image_upload
@@ -39,6 +36,14 @@ from catalog.models import (
     Song,
     new_snapshot_id,
 )
+from common.errors import (
+    NotFound,
+    PermissionDenied,
+    PreconditionFailed,
+    ValidationFailed,
+    field_error,
+)
+from common.tasks import enqueue_after_commit
 from users.models import Role, User
 from users.permissions import is_editor_or_admin
 
@@ -51,20 +56,7 @@ STAFF_ONLY_SONG_FIELDS = ("is_visible", "popularity")
 EXPORT_SENT_TTL = 7 * 24 * 3600
 
 
-class PreconditionFailed(exceptions.APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "The playlist has changed since this snapshot_id; read it again."
-    default_code = "precondition_failed"
-
-
-class ServiceUnavailable(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The task queue is unavailable; try again later."
-    default_code = "service_unavailable"
-
-
-def _field_error(field: str, message: str, code: str = "invalid") -> serializers.ValidationError:
-    return serializers.ValidationError({field: [serializers.ErrorDetail(message, code=code)]})
+STALE_SNAPSHOT = "The playlist has changed since this snapshot_id; read it again."
 
 
 # --- role rules ----------------------------------------------------------------------------
@@ -80,9 +72,7 @@ def user_can_edit_artist(*, user, artist: Artist) -> bool:
 
 def _require_artist_editor(user, artist: Artist) -> None:
     if not user_can_edit_artist(user=user, artist=artist):
-        raise exceptions.PermissionDenied(
-            "Only editors, admins and the artist's own account may change this."
-        )
+        raise PermissionDenied("Only editors, admins and the artist's own account may change this.")
 
 
 def _require_staff_for(user, data: Mapping[str, Any], fields: Iterable[str]) -> None:
@@ -90,15 +80,13 @@ def _require_staff_for(user, data: Mapping[str, Any], fields: Iterable[str]) -> 
         return
     forbidden = sorted(f for f in fields if f in data)
     if forbidden:
-        raise exceptions.PermissionDenied(
-            f"Only editors and admins may set {', '.join(forbidden)}."
-        )
+        raise PermissionDenied(f"Only editors and admins may set {', '.join(forbidden)}.")
 
 
 def _own_artist(user) -> Artist:
     artist = Artist.objects.filter(user_id=user.pk).first() if _is_artist(user) else None
     if artist is None:
-        raise exceptions.PermissionDenied(
+        raise PermissionDenied(
             "Only editors, admins and artists with an artist profile may add catalog content."
         )
     return artist
@@ -106,7 +94,7 @@ def _own_artist(user) -> Artist:
 
 def _require_catalog_author(user) -> None:
     if not (is_editor_or_admin(user) or _is_artist(user)):
-        raise exceptions.PermissionDenied("Listeners cannot change the catalog.")
+        raise PermissionDenied("Listeners cannot change the catalog.")
 
 
 # --- artists -------------------------------------------------------------------------------
@@ -133,9 +121,7 @@ def artist_create(
     owner = None
     if not is_editor_or_admin(user):
         if Artist.objects.filter(user_id=user.pk).exists():
-            raise serializers.ValidationError(
-                {"non_field_errors": ["You already manage an artist profile."]}
-            )
+            raise ValidationFailed("You already manage an artist profile.", code="invalid")
         owner = user
     artist = Artist.objects.create(name=name, slug=artist_unique_slug(name), bio=bio, user=owner)
     if genres:
@@ -159,7 +145,7 @@ def artist_update(*, user, artist: Artist, data: Mapping[str, Any]) -> Artist:
 @transaction.atomic
 def artist_delete(*, user, artist: Artist) -> None:
     if not is_editor_or_admin(user):
-        raise exceptions.PermissionDenied("Only editors and admins may delete artists.")
+        raise PermissionDenied("Only editors and admins may delete artists.")
     files = [artist.image.name] if artist.image else []
     files += list(artist.albums.exclude(cover="").values_list("cover", flat=True))
     artist.delete()
@@ -185,7 +171,7 @@ def album_create(*, user, data: Mapping[str, Any]) -> Album:
     artist = data.pop("artist", None)
     if artist is None:
         if is_editor_or_admin(user):
-            raise _field_error("artist", "This field is required.", "required")
+            raise field_error("artist", "This field is required.", "required")
         artist = _own_artist(user)
     _require_artist_editor(user, artist)
     if data.get("year") is None and data.get("release_date"):
@@ -288,7 +274,7 @@ def song_create(*, user, data: Mapping[str, Any]) -> Song:
         if album is not None:
             artist = album.artist
         elif is_editor_or_admin(user):
-            raise _field_error("artist", "Give an artist or an album.", "required")
+            raise field_error("artist", "Give an artist or an album.", "required")
         else:
             artist = _own_artist(user)
         data["artist"] = artist
@@ -344,7 +330,7 @@ def _lock(playlist: Playlist, if_match: str | None) -> Playlist:
     """Lock the row (edits of one playlist run one at a time) and check the snapshot."""
     locked = Playlist.objects.select_for_update().get(pk=playlist.pk)
     if not snapshot_matches(locked.snapshot_id, if_match):
-        raise PreconditionFailed()
+        raise PreconditionFailed(STALE_SNAPSHOT)
     return locked
 
 
@@ -367,12 +353,12 @@ def user_can_edit_playlist_songs(*, user, playlist: Playlist) -> bool:
 
 def _require_song_editor(user, playlist: Playlist) -> None:
     if not user_can_edit_playlist_songs(user=user, playlist=playlist):
-        raise exceptions.PermissionDenied("Only the owner and collaborators may change the songs.")
+        raise PermissionDenied("Only the owner and collaborators may change the songs.")
 
 
 def _require_owner_or_staff(user, playlist: Playlist) -> None:
     if playlist.owner_id != user.pk and not is_editor_or_admin(user):
-        raise exceptions.PermissionDenied("Only the playlist's owner may change it.")
+        raise PermissionDenied("Only the playlist's owner may change it.")
 
 
 @transaction.atomic
@@ -418,29 +404,29 @@ def playlist_add_songs(
     _require_song_editor(user, playlist)
     playlist = _lock(playlist, if_match)
     if not song_ids:
-        raise _field_error("song_ids", "Give at least one song.", "required")
+        raise field_error("song_ids", "Give at least one song.", "required")
     if len(song_ids) > MAX_SONGS_PER_ADD:
-        raise _field_error(
+        raise field_error(
             "song_ids", f"At most {MAX_SONGS_PER_ADD} songs per request.", "max_length"
         )
     if len(set(song_ids)) != len(song_ids):
-        raise _field_error("song_ids", "A song is listed more than once.", "duplicate")
+        raise field_error("song_ids", "A song is listed more than once.", "duplicate")
     unknown = set(song_ids) - selectors.visible_song_ids(user=user, song_ids=song_ids)
     if unknown:
-        raise _field_error(
+        raise field_error(
             "song_ids", f"Unknown song id(s): {', '.join(map(str, sorted(unknown)))}.", "not_found"
         )
     entries = PlaylistSong.objects.filter(playlist=playlist)
     present = set(entries.filter(song_id__in=song_ids).values_list("song_id", flat=True))
     if present:
-        raise _field_error(
+        raise field_error(
             "song_ids",
             f"Already in this playlist: {', '.join(map(str, sorted(present)))}.",
             "already_present",
         )
     count = entries.count()
     if count + len(song_ids) > MAX_PLAYLIST_SONGS:
-        raise _field_error(
+        raise field_error(
             "song_ids",
             f"A playlist holds at most {MAX_PLAYLIST_SONGS} songs ({count} now).",
             "playlist_full",
@@ -448,7 +434,7 @@ def playlist_add_songs(
     if position is None:
         position = count
     elif position > count:
-        raise _field_error("position", f"Must be between 0 and {count}.", "max_value")
+        raise field_error("position", f"Must be between 0 and {count}.", "max_value")
     if position < count:
         # The (playlist, position) constraint is deferred, so shifting in place is safe.
         entries.filter(position__gte=position).update(position=F("position") + len(song_ids))
@@ -473,7 +459,7 @@ def playlist_add_songs(
 def _visible_entry(playlist: Playlist, user, song_id: int) -> PlaylistSong:
     entry = selectors.playlist_entries(playlist=playlist, user=user).filter(song_id=song_id).first()
     if entry is None:
-        raise exceptions.NotFound("This song is not in the playlist.")
+        raise NotFound("This song is not in the playlist.")
     return entry
 
 
@@ -486,7 +472,7 @@ def playlist_move_song(
     entry = _visible_entry(playlist, user, song_id)
     count = PlaylistSong.objects.filter(playlist=playlist).count()
     if position >= count:
-        raise _field_error("position", f"Must be between 0 and {count - 1}.", "max_value")
+        raise field_error("position", f"Must be between 0 and {count - 1}.", "max_value")
     old = entry.position
     if position == old:
         return playlist, entry
@@ -522,14 +508,14 @@ def playlist_remove_song(
 
 def _require_owner(user, playlist: Playlist) -> None:
     if playlist.owner_id != user.pk:
-        raise exceptions.PermissionDenied("Only the playlist's owner manages collaborators.")
+        raise PermissionDenied("Only the playlist's owner manages collaborators.")
 
 
 def require_playlist_member(*, user, playlist: Playlist) -> None:
     """The owner, collaborators and staff; others who can see a public playlist get 403."""
     if is_editor_or_admin(user) or user_can_edit_playlist_songs(user=user, playlist=playlist):
         return
-    raise exceptions.PermissionDenied("Only the owner and collaborators see the activity log.")
+    raise PermissionDenied("Only the owner and collaborators see the activity log.")
 
 
 @transaction.atomic
@@ -538,9 +524,9 @@ def playlist_add_collaborator(*, user, playlist: Playlist, collaborator_id: int)
     _require_owner(user, playlist)
     collaborator = User.objects.filter(pk=collaborator_id, is_active=True).first()
     if collaborator is None:
-        raise _field_error("user_id", "No such user.", "does_not_exist")
+        raise field_error("user_id", "No such user.", "does_not_exist")
     if collaborator.pk == playlist.owner_id:
-        raise _field_error("user_id", "The owner cannot be a collaborator.", "is_owner")
+        raise field_error("user_id", "The owner cannot be a collaborator.", "is_owner")
     if _is_collaborator(playlist, collaborator):
         return False
     playlist.collaborators.add(collaborator)
@@ -556,30 +542,21 @@ def playlist_remove_collaborator(*, user, playlist: Playlist, collaborator_id: i
         playlist_id=playlist.pk, user_id=collaborator_id
     )
     if not through.exists():
-        raise exceptions.NotFound("This user is not a collaborator.")
+        raise NotFound("This user is not a collaborator.")
     through.delete()
     return playlist
 
 
 def playlist_export_request(*, user, playlist: Playlist, target_email: str) -> str:
     """Enqueue the export e-mail after commit; return the Celery task id."""
-    from catalog.tasks import playlist_export
-
-    task_id = str(uuid.uuid4())
-    kwargs = {
-        "playlist_id": playlist.pk,
-        "requested_by_id": user.pk,
-        "target_email": target_email,
-    }
-
-    def enqueue() -> None:
-        try:
-            playlist_export.apply_async(kwargs=kwargs, task_id=task_id)
-        except BrokerError as exc:
-            raise ServiceUnavailable() from exc
-
-    transaction.on_commit(enqueue)
-    return task_id
+    return enqueue_after_commit(
+        "catalog.playlist_export",
+        kwargs={
+            "playlist_id": playlist.pk,
+            "requested_by_id": user.pk,
+            "target_email": target_email,
+        },
+    )
 
 
 def _export_sent_key(export_id: str) -> str:

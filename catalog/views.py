@@ -52,7 +52,7 @@ from catalog.serializers import (
     UserRefSerializer,
 )
 from catalog.throttles import PlaylistExportThrottle
-from music_platform.api import PayloadTooLarge
+from common.errors import PayloadTooLarge
 
 ID_PATTERN = r"\d+"
 # Room for the multipart envelope around a cover at the size limit.

@@ -14,7 +14,6 @@ import dataclasses
 import hashlib
 import logging
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -50,6 +49,8 @@ from charts.parsers import (
     validate_feed,
 )
 from charts.trends import TrackSummary, TrendFields, TrendState, dedupe_keys
+from common.bulk import copy_rows
+from common.tasks import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -145,20 +146,12 @@ class ChartNotPullable(serializers.ValidationError):
 
 def chart_request_pull(*, chart: Chart, trigger: str = IngestionRun.Trigger.MANUAL) -> str:
     """Queue a pull of the chart's feed once the current transaction commits; the task id."""
-    from charts.tasks import chart_pull_task  # tasks import services: import here, not above
-
     if not chart.feed_url:
         raise ChartNotPullable(
             "This chart has no feed URL; its data comes from file imports.", code="no_feed_url"
         )
 
-    task_id = str(uuid.uuid4())
-    transaction.on_commit(
-        lambda: chart_pull_task.apply_async(
-            kwargs={"chart_id": chart.pk, "trigger": trigger}, task_id=task_id
-        )
-    )
-    return task_id
+    return enqueue_after_commit("charts.pull", kwargs={"chart_id": chart.pk, "trigger": trigger})
 
 
 def chart_pull(
@@ -509,11 +502,7 @@ def _entry_row(snapshot_id: int, track: ChartTrack, entry: ParsedEntry, fields: 
 def _copy_entries(rows: Sequence[tuple]) -> None:
     """Insert entry rows with COPY: a year of a daily top 200 is ~75,000 rows, and building
     model instances for bulk_create costs more than the database work."""
-    table = connection.ops.quote_name(ChartEntry._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in _ENTRY_COLUMNS)
-    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    copy_rows(table=ChartEntry._meta.db_table, columns=_ENTRY_COLUMNS, rows=rows)
 
 
 def _url(value: str) -> str:

@@ -23,7 +23,7 @@ from charts.serializers import (
     SnapshotQuerySerializer,
     TaskAcceptedSerializer,
 )
-from music_platform.api import DefaultPagination
+from common.pagination import DefaultPagination
 from users.permissions import IsEditorOrAdmin
 
 SLUG = OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH)

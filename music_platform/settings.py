@@ -43,18 +43,22 @@ INSTALLED_APPS = [
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "drf_standardized_errors",
     "django_celery_beat",
     "django_prometheus",
-    # ours
+]
+# Our apps, in dependency order (DESIGN.md §1).
+LOCAL_APPS = [
     "music_platform",
+    "common",
     "users",
     "catalog",
     "charts",
     "analytics",
     "recommendations",
 ]
-LOCAL_APPS = ["music_platform", "users", "catalog", "charts", "analytics", "recommendations"]
+INSTALLED_APPS += LOCAL_APPS
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
@@ -195,19 +199,19 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PARSER_CLASSES": [
-        "music_platform.api.LimitedJSONParser",
+        "common.parsers.LimitedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    "DEFAULT_PAGINATION_CLASS": "music_platform.api.DefaultPagination",
+    "DEFAULT_PAGINATION_CLASS": "common.pagination.DefaultPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "music_platform.schema.ProjectAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "common.schema.ProjectAutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_VERSIONING_CLASS": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -215,7 +219,7 @@ REST_FRAMEWORK = {
 
 DRF_STANDARDIZED_ERRORS = {
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
-    "EXCEPTION_HANDLER_CLASS": "music_platform.errors.ProjectExceptionHandler",
+    "EXCEPTION_HANDLER_CLASS": "common.handler.ProjectExceptionHandler",
 }
 
 SIMPLE_JWT = {
@@ -234,6 +238,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Catalog, playlists, charts, listening analytics and recommendations.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc from our own static files (drf-spectacular-sidecar): no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "ENUM_NAME_OVERRIDES": {
@@ -269,8 +277,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Queue names get a suffix in tests (one set of queues per xdist worker on a shared broker).
 CELERY_QUEUE_SUFFIX = env.str("CELERY_QUEUE_SUFFIX", default="")
 CELERY_TASK_DEFAULT_QUEUE = "default" + CELERY_QUEUE_SUFFIX
+# The one routing table: heavy work (model builds, rollups) and media processing get their
+# own queues and workers, so a 55-minute build never delays an export e-mail.
+CELERY_TASK_ROUTES = {
+    name: {"queue": queue + CELERY_QUEUE_SUFFIX}
+    for name, queue in {
+        "recommendations.build_model": "heavy",
+        "recommendations.refresh_active_users": "heavy",
+        "recommendations.refresh_users": "heavy",
+        "analytics.rollup": "heavy",
+        "catalog.audio_process": "media",
+    }.items()
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A request that enqueues gives up on an unreachable broker after this many seconds (503).
+CELERY_ENQUEUE_TIMEOUT = env.float("CELERY_ENQUEUE_TIMEOUT", default=1.0)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 

@@ -1,19 +1,23 @@
-"""Root URLs. Each app's ``urls.py`` (when present) is mounted under /api/v1/."""
-
-from importlib.util import find_spec
+"""Root URLs: each app's API under /api/v1/, the schema and its docs (served from this
+server, no CDN), health checks, metrics and the admin."""
 
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.staticfiles.urls import staticfiles_urlpatterns
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from common.errors import not_found
 from music_platform import health
 
-API_APPS = ["users", "catalog", "charts", "analytics", "recommendations"]
-
-api_v1 = [path("", include(f"{app}.urls")) for app in API_APPS if find_spec(f"{app}.urls")]
+api_v1 = [
+    path("", include("users.urls")),
+    path("", include("catalog.urls")),
+    path("", include("charts.urls")),
+    path("", include("analytics.urls")),
+    path("", include("recommendations.urls")),
+]
 
 urlpatterns = [
     path("health/", health.live, name="health-live"),
@@ -22,20 +26,19 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # Unknown API URLs are JSON 404s in the standard format, with DEBUG on too.
+    re_path(r"^api/", not_found),
+    # App-specific admin pages (dashboards) sit before the catch-all admin site.
+    path("admin/", include("analytics.admin_urls")),
+    path("admin/", admin.site.urls),
 ]
-# App-specific admin pages (dashboards) sit before the catch-all admin site.
-urlpatterns += [
-    path("admin/", include(f"{app}.admin_urls"))
-    for app in API_APPS
-    if find_spec(f"{app}.admin_urls")
-]
-urlpatterns += [path("admin/", admin.site.urls)]
 
 if settings.DEBUG:  # production serves these from Nginx
     urlpatterns += staticfiles_urlpatterns()
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-handler400 = "music_platform.api.bad_request"
-handler403 = "music_platform.api.permission_denied"
-handler404 = "music_platform.api.not_found"
-handler500 = "music_platform.api.server_error"
+handler400 = "common.errors.bad_request"
+handler403 = "common.errors.permission_denied"
+handler404 = "common.errors.not_found"
+handler500 = "common.errors.server_error"

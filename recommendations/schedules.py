@@ -4,7 +4,6 @@ def schedules() -> list[dict]:
             "name": "recommendations: nightly model build",
             "task": "recommendations.build_model",
             "crontab": {"minute": 30, "hour": 3},
-            "queue": "heavy",
             "description": "Fits the collaborative model on all listening data and swaps it "
             "in; then refreshes the picks of recently active listeners.",
         },
@@ -12,7 +11,6 @@ def schedules() -> list[dict]:
             "name": "recommendations: hourly picks refresh",
             "task": "recommendations.refresh_active_users",
             "crontab": {"minute": 10},
-            "queue": "heavy",
             "description": "Recomputes the picks of listeners active in the last 7 days.",
         },
     ]

@@ -23,6 +23,7 @@ from rest_framework.renderers import JSONRenderer
 
 from catalog.images import check_image_upload
 from catalog.models import Album, Artist, Genre, Song
+from common.tasks import enqueue_after_commit
 from recommendations import selectors
 from recommendations.features import mood_targets, target_closeness
 from recommendations.modeling import FittedModel
@@ -455,11 +456,7 @@ def user_picks_get_or_compute(*, user) -> tuple[RenderedPicks, str]:
 
 def user_picks_refresh_enqueue(*, user) -> str:
     """Queue a refresh of the user's picks after the current transaction commits."""
-    from recommendations.tasks import refresh_user
-
-    task_id = str(uuid.uuid4())
-    transaction.on_commit(lambda: refresh_user.apply_async(args=[user.pk], task_id=task_id))
-    return task_id
+    return enqueue_after_commit("recommendations.refresh_user", kwargs={"user_id": user.pk})
 
 
 # --- Preferences ------------------------------------------------------------------------

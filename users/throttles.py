@@ -1,4 +1,4 @@
-from music_platform.api import RateLimitThrottle
+from common.ratelimit import RateLimitThrottle
 
 
 class RegisterThrottle(RateLimitThrottle):

@@ -10,7 +10,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.core import mail
 from django.core.mail import EmailMessage
-from kombu.exceptions import OperationalError
 
 from catalog.tasks import EXPORT_MAX_RETRIES, playlist_export
 from catalog.tests.factories import PlaylistFactory, SongFactory
@@ -101,83 +100,68 @@ def assert_document_matches(document: dict, playlist):
 
 
 def test_request_returns_202_and_enqueues_after_commit(
-    owner, playlist, client_for, django_capture_on_commit_callbacks
+    owner, playlist, client_for, queued_tasks, django_capture_on_commit_callbacks
 ):
-    with mock.patch.object(playlist_export, "apply_async") as enqueue:
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            response = client_for(owner).post(
-                export_url(playlist), {"target_email": "me@example.com"}
-            )
-            enqueue.assert_not_called()  # not before the transaction commits
-        assert response.status_code == 202
-        task_id = response.json()["task_id"]
-        assert list(response.json()) == ["task_id"]
-        for callback in callbacks:
-            callback()
-    enqueue.assert_called_once_with(
-        kwargs={
-            "playlist_id": playlist.pk,
-            "requested_by_id": owner.pk,
-            "target_email": "me@example.com",
-        },
-        task_id=task_id,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(owner).post(export_url(playlist), {"target_email": "me@example.com"})
+        assert queued_tasks() == []  # not before the transaction commits
+    assert response.status_code == 202
+    assert list(response.json()) == ["task_id"]
+    kwargs = {
+        "playlist_id": playlist.pk,
+        "requested_by_id": owner.pk,
+        "target_email": "me@example.com",
+    }
+    assert queued_tasks() == [("catalog.playlist_export", kwargs, response.json()["task_id"])]
 
 
 @pytest.mark.parametrize("target", ["", "not-an-email", "a@b", "x@example.com\nBcc: y@example.com"])
-def test_invalid_target_is_400_and_nothing_is_enqueued(target, owner, playlist, client_for):
-    with mock.patch.object(playlist_export, "apply_async") as enqueue:
+def test_invalid_target_is_400_and_nothing_is_enqueued(
+    target, owner, playlist, client_for, queued_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client_for(owner).post(export_url(playlist), {"target_email": target})
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "target_email"
-    enqueue.assert_not_called()
+    assert callbacks == [] and queued_tasks() == []
 
 
-def test_export_of_a_playlist_you_cannot_see_is_404(playlist, client_for):
-    with mock.patch.object(playlist_export, "apply_async") as enqueue:
+def test_export_of_a_playlist_you_cannot_see_is_404(
+    playlist, client_for, queued_tasks, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client_for(UserFactory()).post(
             export_url(playlist), {"target_email": "a@example.com"}
         )
-        assert (
-            client_for(None)
-            .post(export_url(playlist), {"target_email": "a@example.com"})
-            .status_code
-            == 401
-        )
+        anonymous = client_for(None).post(export_url(playlist), {"target_email": "a@example.com"})
     assert response.status_code == 404
-    enqueue.assert_not_called()
+    assert anonymous.status_code == 401
+    assert callbacks == [] and queued_tasks() == []
 
 
-def test_exports_are_rate_limited_per_user(
-    owner, playlist, client_for, django_capture_on_commit_callbacks
-):
+def test_exports_are_rate_limited_per_user(owner, playlist, client_for):
     client = client_for(owner)
-    with mock.patch.object(playlist_export, "apply_async"):
-        for _ in range(10):
-            assert (
-                client.post(export_url(playlist), {"target_email": "me@example.com"}).status_code
-                == 202
-            )
-        limited = client.post(export_url(playlist), {"target_email": "me@example.com"})
-        assert limited.status_code == 429
-        assert int(limited["Retry-After"]) > 0
-        # Another user has their own budget.
-        other = UserFactory()
-        playlist.collaborators.add(other)
+    for _ in range(10):
         assert (
-            client_for(other)
-            .post(export_url(playlist), {"target_email": "o@example.com"})
-            .status_code
-            == 202
+            client.post(export_url(playlist), {"target_email": "me@example.com"}).status_code == 202
         )
+    limited = client.post(export_url(playlist), {"target_email": "me@example.com"})
+    assert limited.status_code == 429
+    assert int(limited["Retry-After"]) > 0
+    # Another user has their own budget.
+    other = UserFactory()
+    playlist.collaborators.add(other)
+    assert (
+        client_for(other).post(export_url(playlist), {"target_email": "o@example.com"}).status_code
+        == 202
+    )
 
 
 @pytest.mark.django_db(transaction=True)  # real commits, so on_commit runs in the request
-def test_broker_outage_is_503(owner, playlist, client_for):
+def test_broker_outage_is_503(owner, playlist, client_for, broker_down):
     client = client_for(owner)
     client.raise_request_exception = False  # 5xx are reported as exceptions; see the response
-    with mock.patch.object(playlist_export, "apply_async", side_effect=OperationalError("down")):
-        response = client.post(export_url(playlist), {"target_email": "me@example.com"})
+    response = client.post(export_url(playlist), {"target_email": "me@example.com"})
     assert response.status_code == 503
     assert response.json()["errors"][0]["code"] == "service_unavailable"
 

@@ -5,7 +5,7 @@ import pytest
 
 from catalog import selectors
 from catalog.models import Song
-from catalog.tests.conftest import INSIDERS, ROLES
+from conftest import INSIDERS, ROLES
 from catalog.tests.factories import AlbumFactory, AlbumLikeFactory, PlaylistFactory
 
 pytestmark = pytest.mark.django_db

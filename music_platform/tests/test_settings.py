@@ -14,6 +14,7 @@ BASE = Path(settings.BASE_DIR)
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in {"PYTEST_VERSION", "DEBUG"}}
     clean.pop("SECRET_KEY", None)
+    clean["DJANGO_SETTINGS_MODULE"] = "music_platform.settings"  # the real ones, not the tests'
     clean.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],

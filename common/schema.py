@@ -2,7 +2,7 @@
 
 from drf_standardized_errors.openapi import AutoSchema
 
-from music_platform.api import DefaultPagination
+from common.pagination import DefaultPagination
 
 
 class ProjectAutoSchema(AutoSchema):

@@ -1,0 +1,55 @@
+"""Serializer fields with the input rules every app needs.
+
+- ``UTCDateTimeField``: any ISO 8601 offset in, UTC out. PostgreSQL refuses offsets of
+  ±16:00 and more (``timestamptz`` input), so a value such as ``...+16:00`` must become UTC
+  before it reaches a query, not a 500.
+- ``SafeSlugRelatedField``: a slug lookup that refuses NUL and other characters a slug cannot
+  hold before querying (PostgreSQL cannot even compare a string containing NUL).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
+
+SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
+
+
+def parse_utc_datetime(value: str) -> datetime | None:
+    """``value`` (ISO 8601, with or without an offset; naive means UTC) in UTC, or None."""
+    try:
+        parsed = parse_datetime(value.strip())
+    except (ValueError, OverflowError):
+        return None
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 pushed out of range by the offset
+        return None
+
+
+def is_slug(value: object) -> bool:
+    return isinstance(value, str) and SLUG_RE.match(value) is not None
+
+
+class UTCDateTimeField(serializers.DateTimeField):
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            parsed = parse_utc_datetime(value)
+            if parsed is None:
+                self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]")
+            return parsed
+        return super().to_internal_value(value).astimezone(UTC)
+
+
+class SafeSlugRelatedField(serializers.SlugRelatedField):
+    def to_internal_value(self, data):
+        if not is_slug(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:100])
+        return super().to_internal_value(data)

@@ -1,0 +1,95 @@
+"""Bad input at the HTTP layer is a 4xx in the standard format, never a 500 (DESIGN.md §3)."""
+
+import json
+
+import pytest
+from django.urls import clear_url_caches
+from rest_framework import serializers
+from rest_framework.test import APIRequestFactory
+
+from common.api import validated_query
+from users.models import User
+
+pytestmark = pytest.mark.django_db
+
+ANONYMOUS_WRITES = ["/api/v1/auth/register/", "/api/v1/auth/token/"]
+
+
+def error(code: str, detail: str, attr=None, kind: str = "client_error") -> dict:
+    return {"type": kind, "errors": [{"code": code, "detail": detail, "attr": attr}]}
+
+
+@pytest.mark.parametrize("url", ANONYMOUS_WRITES)
+@pytest.mark.parametrize("size", [1024 * 1024 + 1, 3 * 1024 * 1024])
+def test_json_bodies_over_the_limit_are_413(api_client, url, size):
+    body = json.dumps({"username": "a" * size, "email": "a@example.com", "password": "x"})
+    response = api_client.post(url, data=body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["code"] == "request_too_large"
+    assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("url", ANONYMOUS_WRITES)
+def test_a_form_with_too_many_fields_is_400(api_client, url):
+    body = "&".join(f"field{i}=1" for i in range(1100))
+    response = api_client.post(url, data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert response.json() == error(
+        "too_many_fields", "The request has too many form fields or files."
+    )
+
+
+@pytest.mark.parametrize("url", ANONYMOUS_WRITES)
+@pytest.mark.parametrize("opening", ["[", '{"a":'])
+def test_json_nested_thousands_deep_is_400(api_client, url, opening):
+    closing = "]" if opening == "[" else "}"
+    body = opening * 5000 + "1" + closing * 5000
+    response = api_client.post(url, data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == error("parse_error", "JSON parse error - nested too deeply.")
+
+
+def test_unknown_api_urls_are_json_404_also_in_debug(client, settings):
+    settings.DEBUG = True
+    clear_url_caches()
+    response = client.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == error("not_found", "Not found.")
+
+
+class _Query(serializers.Serializer):
+    genre = serializers.CharField(required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=50)
+
+
+def _query(query: str, **options):
+    request = APIRequestFactory().get("/x/?" + query)
+    from rest_framework.request import Request
+
+    return validated_query(_Query, Request(request), **options)
+
+
+def test_validated_query_returns_typed_values():
+    assert _query("genre=pop&limit=5") == {"genre": "pop", "limit": 5}
+
+
+@pytest.mark.parametrize(
+    ("query", "attr", "code"),
+    [
+        ("colour=red", "colour", "unknown_parameter"),
+        ("genre=a&genre=b", "genre", "multiple_values"),
+        ("genre=", "genre", "blank"),
+        ("limit=%20", "limit", "blank"),
+        ("limit=51", "limit", "max_value"),
+        ("genre=a%00b", "genre", "null_characters_not_allowed"),
+    ],
+)
+def test_validated_query_names_the_bad_parameter(query, attr, code):
+    with pytest.raises(serializers.ValidationError) as raised:
+        _query(query)
+    assert [(attr, e.code) for e in raised.value.detail[attr]] == [(attr, code)]
+
+
+def test_validated_query_accepts_names_handled_elsewhere():
+    assert _query("limit=5&offset=10", allowed=("offset",)) == {"limit": 5}
