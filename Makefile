@@ -4,10 +4,11 @@ PY     := $(VENV)/bin/python
 PYTHON ?= python3
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 # Development defaults for `make run`; production reads the real environment instead.
+# gunicorn listens on 127.0.0.1 only, unless GUNICORN_BIND_HOST says otherwise.
 RUN_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DEBUG=$${DEBUG:-1} PORT=$${PORT:-8000} \
-	GUNICORN_WORKERS=$${GUNICORN_WORKERS:-2}
+	GUNICORN_WORKERS=$${GUNICORN_WORKERS:-2} GUNICORN_BIND_HOST=$${GUNICORN_BIND_HOST:-127.0.0.1}
 
-.PHONY: run test lint format venv migrate demo bench-charts clean
+.PHONY: run test test-fast lint format venv migrate demo bench-charts clean checks
 
 $(STAMP):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,9 +37,22 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: lint
-	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+# Static checks: migrations in step with the models (against the test settings' database
+# server, so a machine without the development database gets no warning), the layer order of
+# DESIGN.md §1 (import-linter) and types of services and selectors (mypy).
+checks: lint
+	DJANGO_SETTINGS_MODULE=music_platform.settings_test DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
+		$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+
+# The whole suite (what CI runs), slow tests and the schema fuzzing included.
+test: checks
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Everything but the `slow` tests, on every core.
+test-fast: venv
+	$(VENV)/bin/pytest -n auto -m "not slow" $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles media .pytest_cache .ruff_cache .hypothesis

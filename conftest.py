@@ -31,6 +31,46 @@ def skip_or_fail(reason: str, *, required_by: str) -> None:
     pytest.skip(reason)
 
 
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Headless Chromium's path; skipped without it, failed under REQUIRE_BROWSER=1 (CI)."""
+    import shutil
+
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        skip_or_fail("Chromium is not installed", required_by="REQUIRE_BROWSER")
+    return path
+
+
+@pytest.fixture
+def browser_dom(chromium, tmp_path):
+    """``browser_dom(url)``: the DOM after headless Chromium loaded ``url`` and ran its
+    scripts (up to 10 s of virtual time)."""
+    import subprocess
+
+    def load(url: str) -> str:
+        return subprocess.run(
+            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}",
+             "--virtual-time-budget=10000", "--dump-dom", url],
+            capture_output=True, text=True, timeout=120, check=False,
+        ).stdout  # fmt: skip
+
+    return load
+
+
 def music_data_path(*parts: str) -> Path:
     """A path under the real datasets (``settings.MUSIC_DATA_DIR``)."""
     return Path(settings.MUSIC_DATA_DIR).joinpath(*parts)
@@ -103,6 +143,30 @@ def broker_down(settings):
     current_app.conf.broker_url = current_app.conf.broker_write_url = closed
     settings.CELERY_BROKER_URL = closed
     yield
+    current_app.conf.broker_url, current_app.conf.broker_write_url = previous
+
+
+RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+@pytest.fixture
+def rabbitmq_broker(settings):
+    """Celery on the real RabbitMQ broker for one test; skipped when RabbitMQ is not running,
+    failed under REQUIRE_RABBITMQ=1 (CI)."""
+    from celery import current_app
+    from kombu import Connection
+
+    try:
+        with Connection(RABBITMQ_URL, connect_timeout=2) as connection:
+            connection.ensure_connection(max_retries=1)
+    except Exception as exc:
+        skip_or_fail(
+            f"RabbitMQ is not reachable at {RABBITMQ_URL}: {exc}", required_by="REQUIRE_RABBITMQ"
+        )
+    previous = current_app.conf.broker_url, current_app.conf.broker_write_url
+    current_app.conf.broker_url = current_app.conf.broker_write_url = RABBITMQ_URL
+    settings.CELERY_BROKER_URL = RABBITMQ_URL
+    yield RABBITMQ_URL
     current_app.conf.broker_url, current_app.conf.broker_write_url = previous
 
 

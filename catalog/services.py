@@ -152,8 +152,8 @@ def artist_delete(*, user, artist: Artist) -> None:
     transaction.on_commit(lambda: delete_stored_files(files))
 
 
-def delete_stored_files(names: Iterable[str]) -> None:
-    for name in names:
+def delete_stored_files(names: Iterable[str | None]) -> None:
+    for name in filter(None, names):
         try:
             default_storage.delete(name)
         except Exception:  # a missing or locked file must not fail the request

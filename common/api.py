@@ -81,6 +81,7 @@ def documents_query_errors(
     def decorate(view):
         codes: dict[str | None, set[str]] = {}
         if query_serializer is not None:
+            name: str | None
             for name, field in query_serializer().fields.items():
                 codes[name] = _field_codes(field)
             codes["non_field_errors"] = {"invalid"}

@@ -1,8 +1,6 @@
 """The staff dashboard at /admin/analytics/: the page, the data it draws, a real browser."""
 
 import http.server
-import shutil
-import subprocess
 import threading
 import urllib.error
 import urllib.request
@@ -106,19 +104,6 @@ def test_dashboard_is_for_editors_and_admins_only():
 
 # --- a real browser (skipped when Chromium is not installed) -------------------------------
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
-
-
 def _cookie_proxy(target: str, cookie: str) -> http.server.ThreadingHTTPServer:
     """A loopback reverse proxy that adds the session cookie (Chromium's command line
     cannot set cookies)."""
@@ -146,19 +131,14 @@ def _cookie_proxy(target: str, cookie: str) -> http.server.ThreadingHTTPServer:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
 @pytest.mark.django_db(transaction=True)
-def test_dashboard_draws_charts_in_headless_chromium(live_server, played, tmp_path):
+def test_dashboard_draws_charts_in_headless_chromium(live_server, played, browser_dom):
     client = _staff_client()
     cookie = f"sessionid={client.cookies['sessionid'].value}"
     proxy = _cookie_proxy(live_server.url, cookie)
     url = f"http://127.0.0.1:{proxy.server_address[1]}{PAGE}"
     try:
-        dom = subprocess.run(
-            [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
-             "--virtual-time-budget=10000", "--dump-dom", url],
-            capture_output=True, text=True, timeout=120, check=False,
-        ).stdout  # fmt: skip
+        dom = browser_dom(url)
     finally:
         proxy.shutdown()
     assert 'data-loaded="true"' in dom, dom[-2000:]

@@ -98,3 +98,33 @@ def test_with_the_broker_stopped_they_answer_503_in_under_2_s_and_reads_still_wo
         assert elapsed < 2, (url, elapsed)
     client = enqueueing_requests[0][0]
     assert client.get("/api/v1/songs/").status_code == 200
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_an_export_travels_through_rabbitmq_to_a_real_worker(
+    rabbitmq_broker, client_for, mailoutbox
+):
+    from celery import current_app
+    from celery.contrib.testing.worker import start_worker
+
+    from common.tasks import queue_name
+
+    owner = UserFactory()
+    playlist = PlaylistFactory(owner=owner, name="Night Drive")
+    with start_worker(
+        current_app,
+        pool="solo",
+        perform_ping_check=False,
+        queues=[queue_name("default")],
+        loglevel="WARNING",
+    ):
+        response = client_for(owner).post(
+            f"/api/v1/playlists/{playlist.pk}/export/", {"target_email": "me@example.com"}
+        )
+        assert response.status_code == 202
+        deadline = time.monotonic() + 20
+        while not mailoutbox and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert [message.to for message in mailoutbox] == [["me@example.com"]]
+    assert "Night Drive" in mailoutbox[0].subject
