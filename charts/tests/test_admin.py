@@ -64,7 +64,7 @@ def test_pull_now_action_queues_one_task_per_chart(
 ):
     csv_only = ChartFactory(slug="csv", feed_url="")
     with (
-        mock.patch("charts.tasks.chart_pull_task.apply_async") as apply_async,
+        mock.patch("common.tasks.send_task_now") as send_task_now,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = editor_client.post(
@@ -73,8 +73,9 @@ def test_pull_now_action_queues_one_task_per_chart(
             follow=True,
         )
     assert response.status_code == 200
-    apply_async.assert_called_once()
-    assert apply_async.call_args.kwargs["kwargs"] == {"chart_id": chart.pk, "trigger": "manual"}
+    send_task_now.assert_called_once()
+    assert send_task_now.call_args.args == ("charts.pull",)
+    assert send_task_now.call_args.kwargs["kwargs"] == {"chart_id": chart.pk, "trigger": "manual"}
     messages = [str(m) for m in response.context["messages"]]
     assert messages == [
         "1 pull(s) queued; see Ingestion runs.",

@@ -325,7 +325,7 @@ def test_ingest_queues_a_pull_after_commit(
 ):
     chart = FeedChartFactory(slug="apple")
     with (
-        mock.patch("charts.tasks.chart_pull_task.apply_async") as apply_async,
+        mock.patch("common.tasks.send_task_now") as send_task_now,
         django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
         response = client_for(role_factory()).post(url("chart-ingest", slug="apple"))
@@ -333,8 +333,11 @@ def test_ingest_queues_a_pull_after_commit(
     task_id = response.json()["task_id"]
     assert response.json() == {"task_id": task_id}
     assert len(callbacks) == 1
-    apply_async.assert_called_once_with(
-        kwargs={"chart_id": chart.pk, "trigger": "manual"}, task_id=task_id
+    send_task_now.assert_called_once_with(
+        "charts.pull",
+        kwargs={"chart_id": chart.pk, "trigger": "manual"},
+        queue=None,
+        task_id=task_id,
     )
 
 
@@ -349,12 +352,12 @@ def test_ingest_queues_a_pull_after_commit(
 def test_ingest_is_refused_to_non_staff(client_for, who, status, code):
     FeedChartFactory(slug="apple")
     user = {"anonymous": None, "listener": UserFactory(), "artist": ArtistUserFactory()}[who]
-    with mock.patch("charts.tasks.chart_pull_task.apply_async") as apply_async:
+    with mock.patch("common.tasks.send_task_now") as send_task_now:
         response = client_for(user).post(url("chart-ingest", slug="apple"))
     assert response.status_code == status
     assert response.json()["type"] == "client_error"
     assert response.json()["errors"][0]["code"] == code
-    apply_async.assert_not_called()
+    send_task_now.assert_not_called()
 
 
 def test_ingest_errors(client_for):
