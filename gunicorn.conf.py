@@ -16,3 +16,6 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Nginx in front sets X-Forwarded-*; trust it only from these addresses.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Request lines up to this many bytes reach Django, which answers query strings above
+# API_MAX_QUERY_STRING (4 KB) with a 414 in the API's JSON error format.
+limit_request_line = 8190

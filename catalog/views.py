@@ -325,10 +325,9 @@ def _with_etag(response: Response, snapshot_id: str) -> Response:
 @extend_validation_errors(
     ["required", "max_length", "duplicate", "not_found", "already_present", "playlist_full"],
     field_name="song_ids",
-    actions=["songs"],
-    methods=["post"],
+    actions=["add_songs"],
 )
-@extend_validation_errors(["max_value"], field_name="position", actions=["songs", "song"])
+@extend_validation_errors(["max_value"], field_name="position", actions=["add_songs", "song"])
 @extend_validation_errors(["required"], field_name="position", actions=["song"], methods=["patch"])
 @extend_validation_errors(
     ["does_not_exist", "is_owner"], field_name="user_id", actions=["collaborators"]
@@ -411,7 +410,6 @@ class PlaylistViewSet(
         return _with_etag(Response(body, status=status_code), playlist.snapshot_id)
 
     @extend_schema(
-        methods=["GET"],
         responses={200: _paginated("PaginatedPlaylistEntryList", PlaylistEntrySerializer)},
         parameters=[
             OpenApiParameter("limit", int, description="Page size (default 20, max 100)."),
@@ -419,21 +417,24 @@ class PlaylistViewSet(
         ],
         summary="The playlist's songs in order",
     )
+    @action(detail=True, methods=["get"], url_path="songs")
+    def songs(self, request, pk=None):
+        # GET and HEAD only: the write is its own method below, so no read can add a song.
+        playlist = self.get_object()
+        entries = selectors.playlist_entries(playlist=playlist, user=request.user)
+        page = self.paginate_queryset(entries)
+        response = self.get_paginated_response(PlaylistEntrySerializer(page, many=True).data)
+        return _with_etag(response, playlist.snapshot_id)
+
     @extend_schema(
-        methods=["POST"],
         request=PlaylistAddSongsSerializer,
         parameters=[IF_MATCH, ETAG],
         responses={201: PlaylistSongsChangeSerializer, 412: PRECONDITION_FAILED},
         summary="Add songs (owner and collaborators)",
     )
-    @action(detail=True, methods=["get", "post"], url_path="songs")
-    def songs(self, request, pk=None):
+    @songs.mapping.post
+    def add_songs(self, request, pk=None):
         playlist = self.get_object()
-        if request.method == "GET":
-            entries = selectors.playlist_entries(playlist=playlist, user=request.user)
-            page = self.paginate_queryset(entries)
-            response = self.get_paginated_response(PlaylistEntrySerializer(page, many=True).data)
-            return _with_etag(response, playlist.snapshot_id)
         data = PlaylistAddSongsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         playlist, entries = services.playlist_add_songs(

@@ -40,11 +40,16 @@ class ProjectExceptionHandler(ExceptionHandler):
             return exceptions.ParseError(
                 "The request has too many form fields or files.", code="too_many_fields"
             )
-        # simplejwt puts a list of per-token-class messages in its 401 detail, which the
-        # standard format would flatten into several errors; clients need one clear error
-        # with a code the OpenAPI schema documents for 401.
-        if isinstance(exc, InvalidToken | TokenError):
-            return exceptions.AuthenticationFailed(
+        # simplejwt puts a list of per-token-class messages (or a dict, for a deleted user) in
+        # its 401 detail, which the standard format would flatten into several errors; clients
+        # need one clear error with a code the OpenAPI schema documents for 401, and the
+        # WWW-Authenticate challenge DRF attached to the original exception.
+        if isinstance(exc, InvalidToken | TokenError) or (
+            isinstance(exc, exceptions.AuthenticationFailed) and not isinstance(exc.detail, str)
+        ):
+            converted = exceptions.AuthenticationFailed(
                 "Token is invalid or expired.", code="authentication_failed"
             )
+            converted.auth_header = getattr(exc, "auth_header", None)  # type: ignore[attr-defined]
+            return converted
         return super().convert_known_exceptions(exc)

@@ -63,6 +63,7 @@ INSTALLED_APPS += LOCAL_APPS
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "common.middleware.QueryStringLimitMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -168,6 +169,8 @@ STORAGES = {
 # Request bodies: JSON bodies above this are refused with 413 by the API parser.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
 API_MAX_JSON_BODY = env.int("API_MAX_JSON_BODY", default=1024 * 1024)
+# Longer query strings are a JSON 414 (gunicorn's own limit, 8190 bytes a line, is above it).
+API_MAX_QUERY_STRING = env.int("API_MAX_QUERY_STRING", default=4096)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
@@ -317,3 +320,17 @@ MUSIC_DATA_DIR = env.path("MUSIC_DATA_DIR", default=BASE_DIR.parent / "shared" /
 
 # Charts seeded by `setup_schedules` when set: "slug|name|source|country|kind|feed_url;..."
 CHART_FEEDS = env.str("CHART_FEEDS", default="")
+
+# --- Audio (issue 16) --------------------------------------------------------------------
+# Uploads above AUDIO_MAX_BYTES are refused with 413 while they stream in; longer than
+# AUDIO_MAX_SECONDS (or shorter than one second) is a 400.
+AUDIO_MAX_BYTES = env.int("AUDIO_MAX_BYTES", default=200 * 1024 * 1024)
+AUDIO_MAX_SECONDS = env.int("AUDIO_MAX_SECONDS", default=30 * 60)
+# Signed stream URLs expire after this many seconds.
+STREAM_URL_TTL = env.int("STREAM_URL_TTL", default=3600)
+# Behind Nginx (compose, k8s) Django answers a stream with X-Accel-Redirect to this internal
+# location and Nginx sends the bytes (Range included); `make run` streams from Django.
+AUDIO_X_ACCEL_REDIRECT = env.bool("AUDIO_X_ACCEL_REDIRECT", default=False)
+AUDIO_X_ACCEL_PREFIX = env.str("AUDIO_X_ACCEL_PREFIX", default="/protected/media/")
+# Threads one processing task uses (its encoders run in parallel); 1 on a one-core worker.
+AUDIO_PROCESS_THREADS = env.int("AUDIO_PROCESS_THREADS", default=2)

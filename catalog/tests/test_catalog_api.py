@@ -281,3 +281,25 @@ def test_search_treats_like_wildcards_literally(client_for):
     assert found == ["100% Pure"]
     found = [r["title"] for r in results(client_for(None).get("/api/v1/songs/?search=e_c"))]
     assert found == ["snake_case blues"]
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("/api/v1/artists/", {"name": "N", "genres": ["a\x00b"]}),
+        ("/api/v1/albums/", {"title": "T", "genre": "a\x00b"}),
+        ("/api/v1/songs/", {"title": "T", "genre": "a\x00b"}),
+        ("/api/v1/songs/", {"title": "T", "genre": "x" * 500}),
+    ],
+)
+def test_a_genre_slug_with_a_nul_byte_is_400_and_nothing_is_written(client_for, url, body):
+    editor = EditorFactory()
+    artist = ArtistFactory()
+    if "artists" not in url:
+        body = {**body, "artist": artist.pk}
+    response = client_for(editor).post(url, body, format="json")
+    assert response.status_code == 400, response.content
+    attr = "genres" if "artists" in url else "genre"
+    assert [e["attr"].split(".")[0] for e in response.json()["errors"]] == [attr]
+    assert [e["code"] for e in response.json()["errors"]] == ["does_not_exist"]
+    assert Artist.objects.count() == 1 and not Album.objects.exists() and not Song.objects.exists()

@@ -1,5 +1,7 @@
 """Playlist flows: add, reorder, remove, contiguity, collaborators, activities, If-Match."""
 
+import json
+
 import pytest
 
 from catalog import services
@@ -396,3 +398,22 @@ def test_concurrent_adds_keep_positions_contiguous():
     assert_contiguous(playlist)
     assert len(positions(playlist)) == 20
     assert PlaylistActivity.objects.filter(playlist=playlist).count() == 20
+
+
+def test_head_on_the_songs_list_never_adds_a_song(client_for):
+    owner = UserFactory()
+    playlist = PlaylistFactory(owner=owner)
+    song = SongFactory()
+    snapshot = playlist.snapshot_id
+    response = client_for(owner).generic(
+        "HEAD",
+        f"/api/v1/playlists/{playlist.pk}/songs/",
+        data=json.dumps({"song_id": song.pk}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert response.content == b""
+    playlist.refresh_from_db()
+    assert playlist.snapshot_id == snapshot
+    assert not playlist.entries.exists()
+    assert not PlaylistActivity.objects.filter(playlist=playlist).exists()

@@ -5,8 +5,8 @@ import pytest
 
 from catalog import selectors
 from catalog.models import Song
-from conftest import INSIDERS, ROLES
 from catalog.tests.factories import AlbumFactory, AlbumLikeFactory, PlaylistFactory
+from conftest import INSIDERS, ROLES
 
 pytestmark = pytest.mark.django_db
 

@@ -93,3 +93,9 @@ def test_validated_query_names_the_bad_parameter(query, attr, code):
 
 def test_validated_query_accepts_names_handled_elsewhere():
     assert _query("limit=5&offset=10", allowed=("offset",)) == {"limit": 5}
+
+
+def test_a_query_string_over_4_kb_is_a_json_414(client):
+    response = client.get("/api/v1/songs/?search=" + "a" * 4100)
+    assert response.status_code == 414
+    assert response.json() == error("uri_too_long", "The query string is longer than 4096 bytes.")

@@ -270,3 +270,35 @@ def test_garbage_refresh_token_is_one_clear_401(api_client):
     assert response.json()["errors"] == [
         {"code": "authentication_failed", "detail": "Token is invalid or expired.", "attr": None}
     ]
+
+
+ONE_401 = {
+    "type": "client_error",
+    "errors": [
+        {"code": "authentication_failed", "detail": "Token is invalid or expired.", "attr": None}
+    ],
+}
+
+
+@pytest.mark.parametrize("header", ["Bearer not-a-jwt", "Bearer ", "Bearer a.b.c"])
+def test_every_invalid_token_401_carries_the_bearer_challenge(api_client, header):
+    api_client.credentials(HTTP_AUTHORIZATION=header)
+    response = api_client.get("/api/v1/users/me/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_no_token_401_carries_the_bearer_challenge(api_client):
+    response = api_client.get("/api/v1/users/me/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_deleted_users_token_is_one_clear_401(client_for):
+    user = UserFactory()
+    client = client_for(user)
+    user.delete()
+    response = client.get("/api/v1/users/me/")
+    assert response.status_code == 401
+    assert response.json() == ONE_401
+    assert response["WWW-Authenticate"].startswith("Bearer")
