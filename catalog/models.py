@@ -13,6 +13,8 @@ from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 
 IMAGE_EXTENSIONS = {"jpg", "jpeg", "png", "webp"}
 
@@ -154,6 +156,15 @@ def _unit_interval():
     )
 
 
+class AudioStatus(models.TextChoices):
+    """Where a song's sound stands (issue 16). Kept on ``Song`` so lists need no join."""
+
+    NONE = "none", "No audio"
+    PROCESSING = "processing", "Processing"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
 class Song(models.Model):
     title = models.CharField(max_length=300)
     artist = models.ForeignKey(Artist, on_delete=models.CASCADE, related_name="songs")
@@ -198,6 +209,10 @@ class Song(models.Model):
     is_visible = models.BooleanField(default=True)
     spotify_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     apple_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # Audio (issue 16): the one home of the status; details live in ``SongAudio``.
+    audio_status = models.CharField(
+        max_length=10, choices=AudioStatus.choices, default=AudioStatus.NONE
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -341,3 +356,93 @@ class AlbumLike(models.Model):
 
     def __str__(self) -> str:
         return f"user {self.user_id} likes album {self.album_id}"
+
+
+# --- Audio (issue 16): uploads, renditions ------------------------------------------------
+
+
+class SongAudio(models.Model):
+    """A song's uploaded sound and what processing made of it.
+
+    Files live under ``audio/<song id>/`` in the default storage: the original under a
+    random name, the renditions of one processing run under a random ``generation`` folder.
+    A new upload or a re-run gets a new generation, so a run never overwrites files that are
+    being served; its renditions replace the old ones in one transaction when it finishes.
+    """
+
+    song = models.OneToOneField(Song, on_delete=models.CASCADE, related_name="audio")
+    original = models.CharField(max_length=255)
+    original_format = models.CharField(max_length=16)
+    original_size = models.PositiveBigIntegerField()
+    codec = models.CharField(max_length=32)
+    sample_rate = models.PositiveIntegerField()
+    channels = models.PositiveSmallIntegerField()
+    # Bits per second of a lossy source; None for lossless sources (WAV, FLAC).
+    source_bit_rate = models.PositiveIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField()
+    generation = models.CharField(max_length=32, unique=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    failure_reason = models.TextField(blank=True)
+    loudness_lufs = models.FloatField(null=True, blank=True)
+    replay_gain_db = models.FloatField(null=True, blank=True)
+    waveform = models.JSONField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "song audio"
+        verbose_name_plural = "song audio"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_ms__gte=1000), name="songaudio_at_least_one_second"
+            ),
+            models.CheckConstraint(
+                condition=Q(loudness_lufs__isnull=True)
+                | Q(loudness_lufs__gte=-70.0, loudness_lufs__lte=5.0),
+                name="songaudio_loudness_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"audio of song {self.song_id}"
+
+
+class SongAudioRendition(models.Model):
+    """One playable rendition of the current generation: an MP3 file or an HLS folder."""
+
+    class Quality(models.TextChoices):
+        LOW = "low", "MP3 64 kbps"
+        MEDIUM = "medium", "MP3 128 kbps"
+        HIGH = "high", "MP3 320 kbps"
+        HLS = "hls", "HLS (AAC 64/128/256 kbps)"
+
+    audio = models.ForeignKey(SongAudio, on_delete=models.CASCADE, related_name="renditions")
+    quality = models.CharField(max_length=8, choices=Quality.choices)
+    generation = models.CharField(max_length=32)
+    # Storage folder (no trailing slash) and the file a player opens inside it.
+    folder = models.CharField(max_length=255)
+    entry = models.CharField(max_length=100)
+    codec = models.CharField(max_length=16)
+    bit_rate = models.PositiveIntegerField()
+    size_bytes = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["audio", "quality"]
+        constraints = [
+            models.UniqueConstraint(fields=["audio", "quality"], name="rendition_one_per_quality"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quality} of song audio {self.audio_id}"
+
+
+@receiver(post_delete, sender=SongAudio, dispatch_uid="catalog.songaudio.files")
+def _song_audio_deleted(sender, instance: SongAudio, **kwargs) -> None:
+    """Deleting a song (or only its audio), by any path, removes every file of it."""
+    from catalog.audio.files import delete_song_files_on_commit
+
+    delete_song_files_on_commit(song_id=instance.song_id)

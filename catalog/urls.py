@@ -4,6 +4,7 @@
 from rest_framework.routers import SimpleRouter
 
 from catalog import views
+from catalog.audio import urls as audio_urls
 
 router = SimpleRouter()
 router.register("genres", views.GenreViewSet, basename="genre")
@@ -12,4 +13,5 @@ router.register("albums", views.AlbumViewSet, basename="album")
 router.register("songs", views.SongViewSet, basename="song")
 router.register("playlists", views.PlaylistViewSet, basename="playlist")
 
-urlpatterns = router.urls
+# Audio (issue 16): upload, stream links, waveform and the signed stream URLs.
+urlpatterns = router.urls + audio_urls.urlpatterns

@@ -1,0 +1,128 @@
+"""Thin HTTP layer for audio: upload/delete, a stable stream link, the waveform."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
+from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.audio import selectors, services
+from catalog.audio.serializers import (
+    AudioAcceptedSerializer,
+    AudioUploadSerializer,
+    StreamLinkSerializer,
+    StreamQuerySerializer,
+    WaveformSerializer,
+)
+from catalog.audio.uploads import limit_upload_size
+from catalog.selectors import song_visible_for
+from catalog.serializers import CatalogErrorSerializer
+from common.api import documents_query_errors, validated_query
+
+UPLOAD_ERROR_CODES = ["invalid_audio", "no_audio_stream", "too_short", "too_long", "decode_error"]
+ERROR = OpenApiResponse(CatalogErrorSerializer)
+
+
+@extend_validation_errors(
+    ["required", "invalid", "no_name", "max_length", *UPLOAD_ERROR_CODES],
+    field_name="audio",
+    methods=["put"],
+)
+class SongAudioView(APIView):
+    """PUT a song's audio (replacing any earlier one); DELETE it."""
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="songs_audio_update",
+        request={"multipart/form-data": AudioUploadSerializer},
+        responses={
+            202: AudioAcceptedSerializer,
+            413: OpenApiResponse(CatalogErrorSerializer, description="File too large."),
+            503: OpenApiResponse(CatalogErrorSerializer, description="Task queue unavailable."),
+        },
+        summary="Upload the song's audio (its artist, editors, admins)",
+    )
+    def put(self, request, song_id: int):
+        song = song_visible_for(user=request.user, song_id=song_id)
+        limit_upload_size(request, settings.AUDIO_MAX_BYTES)
+        data = AudioUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        task_id = services.song_audio_upload(
+            user=request.user, song=song, upload=data.validated_data["audio"]
+        )
+        return Response(
+            {"status": "processing", "task_id": task_id}, status=status.HTTP_202_ACCEPTED
+        )
+
+    @extend_schema(
+        operation_id="songs_audio_destroy",
+        responses={204: None},
+        summary="Remove the song's audio and its files",
+    )
+    def delete(self, request, song_id: int):
+        song = song_visible_for(user=request.user, song_id=song_id)
+        services.song_audio_delete(user=request.user, song=song)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@documents_query_errors(StreamQuerySerializer)
+class SongStreamView(APIView):
+    """A fresh signed URL, for players that want a stable link to press play on."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="songs_stream_retrieve",
+        parameters=[
+            OpenApiParameter(
+                "quality",
+                OpenApiTypes.STR,
+                enum=list(StreamQuerySerializer().fields["quality"].choices),
+                description="low/medium/high: MP3 64/128/320 kbps; hls: the HLS master "
+                "playlist. Default medium; high falls back to medium when absent.",
+            )
+        ],
+        responses={
+            (302, "application/json"): OpenApiResponse(
+                StreamLinkSerializer,
+                description="Redirect to a signed URL valid for STREAM_URL_TTL seconds.",
+                # Location is the only way most players read it.
+            ),
+            404: ERROR,
+        },
+        summary="Redirect to a signed stream URL",
+    )
+    def get(self, request, song_id: int):
+        query = validated_query(StreamQuerySerializer, request)
+        url = selectors.song_stream_url(
+            user=request.user, song_id=song_id, quality=query["quality"], request=request
+        )
+        response = Response({"url": url}, status=status.HTTP_302_FOUND, headers={"Location": url})
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class NoQuerySerializer(serializers.Serializer):
+    pass
+
+
+@documents_query_errors(NoQuerySerializer)
+class SongWaveformView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="songs_waveform_retrieve",
+        responses={200: WaveformSerializer, 404: ERROR},
+        summary="Peak levels for a player's waveform",
+    )
+    def get(self, request, song_id: int):
+        validated_query(NoQuerySerializer, request)
+        return Response(selectors.song_waveform(user=request.user, song_id=song_id))
