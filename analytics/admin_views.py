@@ -10,10 +10,13 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
 from rest_framework.utils.encoders import JSONEncoder
 
 from analytics import selectors
 from analytics.serializers import DateRangeQuerySerializer
+from common.api import validated_query
 from users.permissions import is_editor_or_admin
 
 
@@ -44,11 +47,15 @@ def dashboard(request):
 
 @analytics_staff_required
 def dashboard_data(request):
-    params = DateRangeQuerySerializer(data=request.GET)
-    if not params.is_valid():
+    try:
+        params = validated_query(DateRangeQuerySerializer, Request(request))
+    except ValidationError as exc:
+        # The API's error format (this Django view is outside DRF's exception handling).
         errors = [
-            {"attr": field, "detail": str(messages[0])} for field, messages in params.errors.items()
+            {"code": error.code, "detail": str(error), "attr": field}
+            for field, messages in exc.detail.items()
+            for error in messages
         ]
         return JsonResponse({"type": "validation_error", "errors": errors}, status=400)
-    data = selectors.dashboard_data(**params.validated_data)
+    data = selectors.dashboard_data(**params)
     return JsonResponse(data, encoder=JSONEncoder)

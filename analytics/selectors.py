@@ -18,16 +18,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from analytics import models as m
-from analytics.services import (
+from analytics.sql import (
+    ARTIST,
     ARTIST_DAILY,
     ARTIST_RUNNING,
+    COUNTERS,
     DAILY,
     EVENTS,
+    GENRE,
     GENRE_RUNNING,
     LISTENER_DAYS,
     SONG,
@@ -35,18 +37,17 @@ from analytics.services import (
     USER_ACTIVITY,
     USER_DAILY,
     USER_SONG_DAILY,
+    USERS,
     WATERMARK,
     WATERMARK_NAME,
+    queryset_sql,
     server_side_cursor,
 )
-from catalog.models import Album, Artist, Genre
+from catalog.models import Artist, Song
+from catalog.selectors import sees_everything, song_visibility_q
+from common.viewer import Viewer
 
 TAIL_MAX_EVENTS = 250_000
-COUNTERS = m.COUNTER_FIELDS
-ARTIST = Artist._meta.db_table
-GENRE = Genre._meta.db_table
-ALBUM = Album._meta.db_table
-USERS = get_user_model()._meta.db_table
 
 # Tail counters per action, as SQL over the ``tail`` CTE (alias t).
 _TAIL_COUNTS = ", ".join(
@@ -182,7 +183,7 @@ def _top_ctes(
     {_period_ctes(name, table, key, start, end, key_filter=ranked)}"""
 
 
-def _range_params(date_from: date, date_to: date, **extra) -> dict[str, Any]:
+def _range_params(date_from: date, date_to: date, **extra: Any) -> dict[str, Any]:
     params = {
         "wm_name": WATERMARK_NAME,
         "tail_max": TAIL_MAX_EVENTS,
@@ -197,7 +198,7 @@ def _range_params(date_from: date, date_to: date, **extra) -> dict[str, Any]:
     return params
 
 
-def _fetch_one(sql: str, params: dict) -> tuple:
+def _fetch_one(sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
     """Run one read with server-side parameters, so that psycopg prepares the statement
     after a few runs on a connection: these statements take longer to plan than to run."""
     wrapped = server_side_cursor()
@@ -206,7 +207,9 @@ def _fetch_one(sql: str, params: dict) -> tuple:
         return cursor.fetchone()
 
 
-def _envelope(date_from: date, date_to: date, rolled_at, data_through) -> dict[str, Any]:
+def _envelope(
+    date_from: date, date_to: date, rolled_at: datetime | None, data_through: datetime | None
+) -> dict[str, Any]:
     return {
         "from": date_from,
         "to": date_to,
@@ -223,13 +226,15 @@ def _song_json() -> str:
     )
 
 
-# Songs listeners may not see: the negation of the catalog's rule for them
-# (catalog.selectors.song_visibility_q). Usually few, so a small hashed NOT IN.
-_HIDDEN_SONG_IDS = (
-    f"SELECT s.id FROM {SONG} s LEFT JOIN {ALBUM} al ON al.id = s.album_id"
-    " WHERE NOT (s.is_public AND s.is_visible"
-    " AND (s.album_id IS NULL OR (al.is_public AND al.is_visible)))"
-)
+def _hidden_songs_filter(*, viewer: Viewer) -> tuple[str, dict[str, Any]]:
+    """``AND {k} NOT IN (songs the viewer may not see)`` and its parameters, from the one
+    rule in ``catalog.selectors``; empty for callers who see everything. The hidden songs
+    are usually few, so PostgreSQL hashes them once (a small NOT IN)."""
+    if sees_everything(viewer):
+        return "", {}
+    hidden = Song.objects.exclude(song_visibility_q(user=viewer)).order_by().values("pk")
+    sql, params = queryset_sql(hidden, name="hidden")
+    return f"AND {{k}} NOT IN ({sql})", params
 
 
 def _daily_series_sql(source: str) -> str:
@@ -261,7 +266,7 @@ def _ratio(num: int, den: int) -> float | None:
     return float((Decimal(num) / Decimal(den)).quantize(Decimal("0.0001"), ROUND_HALF_UP))
 
 
-def _with_rates(totals: dict) -> dict:
+def _with_rates(totals: dict[str, Any]) -> dict[str, Any]:
     totals["completion_rate"] = _ratio(totals["completes"], totals["plays"])
     totals["skip_rate"] = _ratio(totals["skips"], totals["plays"])
     return totals
@@ -354,10 +359,10 @@ def _change_json(prefix: str) -> str:
 
 
 def analytics_trends(
-    *, date_from: date, date_to: date, limit: int = 10, include_hidden: bool = False
+    *, viewer: Viewer, date_from: date, date_to: date, limit: int = 10
 ) -> dict[str, Any]:
     """Top songs, artists and genres over the range, against the previous period of the
-    same length; listeners (``include_hidden`` False) only see visible songs."""
+    same length; the songs are those ``viewer`` may see (artists and genres count all)."""
     length = (date_to - date_from).days + 1
     prev_from = date_from - timedelta(days=length)
     prev_to = date_from - timedelta(days=1)
@@ -371,7 +376,8 @@ def analytics_trends(
         limit=limit,
     )
     params["tail_from"] = _day_start(prev_from)
-    song_filter = "" if include_hidden else f"AND {{k}} NOT IN ({_HIDDEN_SONG_IDS})"
+    song_filter, hidden_params = _hidden_songs_filter(viewer=viewer)
+    params.update(hidden_params)
     sql = f"""
     WITH {_freshness_ctes()},
     {_top_ctes("top_songs", SONG_RUNNING, "song_id", "from", "to", keys_filter=song_filter)},
@@ -441,7 +447,9 @@ def analytics_trends(
 # --- one listener ----------------------------------------------------------------------------
 
 
-def user_engagement(*, user_id: int, date_from: date, date_to: date, limit: int = 5) -> dict:
+def user_engagement(
+    *, user_id: int, date_from: date, date_to: date, limit: int = 5
+) -> dict[str, Any]:
     """A listener's plays, rates, active days, top artists and genres, daily series."""
     params = _range_params(date_from, date_to, user_id=user_id, limit=limit)
     tail_days = f"""
@@ -498,7 +506,9 @@ def user_engagement(*, user_id: int, date_from: date, date_to: date, limit: int 
 # --- one artist ------------------------------------------------------------------------------
 
 
-def artist_engagement(*, artist: Artist, date_from: date, date_to: date, limit: int = 10) -> dict:
+def artist_engagement(
+    *, artist: Artist, date_from: date, date_to: date, limit: int = 10
+) -> dict[str, Any]:
     """The engagement figures of an artist's songs (all of them, hidden ones included)."""
     params = _range_params(date_from, date_to, artist_id=artist.pk, limit=limit)
     tail_days = f"""
@@ -574,6 +584,25 @@ def dashboard_data(*, date_from: date, date_to: date, limit: int = 10) -> dict[s
 # --- raw events (staff) ----------------------------------------------------------------------
 
 
-def event_list() -> QuerySet[m.ListeningEvent]:
-    """Raw events, newest first; no joins (the list renders ids only)."""
-    return m.ListeningEvent.objects.order_by("-id")
+def event_list(
+    *,
+    user_id: int | None = None,
+    song_id: int | None = None,
+    action: str | None = None,
+    occurred_from: datetime | None = None,
+    occurred_to: datetime | None = None,
+) -> QuerySet[m.ListeningEvent]:
+    """Raw events, newest first, narrowed by the filters given (times inclusive); no joins
+    (the list renders ids only)."""
+    events = m.ListeningEvent.objects.order_by("-id")
+    if user_id is not None:
+        events = events.filter(user_id=user_id)
+    if song_id is not None:
+        events = events.filter(song_id=song_id)
+    if action is not None:
+        events = events.filter(action=action)
+    if occurred_from is not None:
+        events = events.filter(occurred_at__gte=occurred_from)
+    if occurred_to is not None:
+        events = events.filter(occurred_at__lte=occurred_to)
+    return events

@@ -17,6 +17,8 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from analytics.models import Action
+from common.fields import UTCDateTimeField, parse_utc_datetime
+from common.filters import MAX_ID
 
 MAX_BATCH = 1000
 # 1,000 events with a full context are about 250 KB; leave room, refuse anything bigger.
@@ -64,14 +66,19 @@ def _int_value(value) -> int | None:
     return None
 
 
-def _parse_datetime(value) -> datetime | None:
+def _parse_occurred_at(value) -> datetime | None:
+    """An ISO 8601 time with an explicit offset, in UTC; None when it is not one.
+
+    The offset is required (a device's local time without one is ambiguous); any offset
+    PostgreSQL would refuse (±16:00 and more) is converted by ``parse_utc_datetime``.
+    """
     if not isinstance(value, str) or len(value) > 40:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
+        has_offset = datetime.fromisoformat(value).tzinfo is not None
     except ValueError:
         return None
-    return parsed if parsed.tzinfo is not None else None
+    return parse_utc_datetime(value) if has_offset else None
 
 
 def _parse_context(value, errors: dict) -> dict | None:
@@ -146,7 +153,7 @@ def _parse_event(item, *, now: datetime) -> tuple[EventIn | None, dict]:
 
     occurred_at = now
     if item.get("occurred_at") is not None:
-        parsed = _parse_datetime(item["occurred_at"])
+        parsed = _parse_occurred_at(item["occurred_at"])
         if parsed is None:
             errors["occurred_at"] = _err(
                 "Use ISO 8601 with a timezone, e.g. 2025-01-31T20:15:00Z.", "invalid"
@@ -212,13 +219,6 @@ def parse_event_batch(data, *, now: datetime) -> list[EventIn]:
     return events
 
 
-def batch_errors(errors_by_index: dict[int, dict], *, single: bool) -> ValidationError:
-    """Errors found after parsing (unknown songs, positions past the song's end)."""
-    if single:
-        return ValidationError(next(iter(errors_by_index.values())))
-    return ValidationError({str(i): e for i, e in sorted(errors_by_index.items())})
-
-
 # --- query parameters -----------------------------------------------------------------------
 
 
@@ -254,6 +254,38 @@ class DateRangeQuerySerializer(serializers.Serializer):
                 {"from": _err(f"The range is at most {MAX_RANGE_DAYS} days.", "max_range")}
             )
         return {"date_from": from_day, "date_to": to_day, "limit": attrs.get("limit", 10)}
+
+
+class EventQuerySerializer(serializers.Serializer):
+    """Filters of the staff event list (all optional; times inclusive, any offset)."""
+
+    user = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="User id"
+    )
+    song = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="Song id"
+    )
+    action = serializers.ChoiceField(required=False, choices=Action.choices)
+    to = UTCDateTimeField(required=False, help_text="Occurred at or before (ISO 8601)")
+
+    def get_fields(self):
+        # "from" is a Python keyword, so it is added here.
+        fields = super().get_fields()
+        fields["from"] = UTCDateTimeField(
+            required=False, help_text="Occurred at or after (ISO 8601)"
+        )
+        return fields
+
+    def validate(self, attrs):
+        """The keyword arguments of ``selectors.event_list``."""
+        names = {
+            "user": "user_id",
+            "song": "song_id",
+            "action": "action",
+            "from": "occurred_from",
+            "to": "occurred_to",
+        }
+        return {names[name]: value for name, value in attrs.items()}
 
 
 # --- output shapes (documentation: selectors build these dicts directly) ---------------------

@@ -1,26 +1,26 @@
-"""Analytics Celery tasks: thin wrappers around ``analytics.services``."""
+"""Analytics Celery tasks: thin wrappers around ``analytics.services``.
+
+Routing lives in ``settings.CELERY_TASK_ROUTES`` (``analytics.rollup`` -> the heavy queue).
+"""
+
+from typing import Any
 
 from celery import shared_task
-from django.db import OperationalError
 
 from analytics import services
-
-HEAVY_QUEUE = "heavy"  # Beat sends the periodic run there (analytics/schedules.py)
+from common.tasks import retry_policy
 
 
 @shared_task(
     bind=True,
     name="analytics.rollup",
     acks_late=True,  # safe: the watermark makes a repeated run a no-op
-    autoretry_for=(OperationalError,),  # lock timeouts, lost connections
-    retry_backoff=10,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=5,
+    # Beat sends a run every minute anyway, so retries stay short.
+    **retry_policy(backoff=10, backoff_max=5 * 60, max_retries=5),
     soft_time_limit=25 * 60,
     time_limit=30 * 60,
 )
-def rollup(self) -> dict:
+def rollup(self: Any) -> dict[str, Any]:
     """Fold the events received since the last run into the daily rollups."""
     result = services.rollup_run()
     return {

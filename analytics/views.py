@@ -3,17 +3,16 @@
 from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import generics, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ErrorDetail, PermissionDenied
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics import selectors, services
-from analytics.filters import EventFilter
 from analytics.models import Action
 from analytics.permissions import (
     IsAnalyticsStaff,
@@ -29,6 +28,7 @@ from analytics.serializers import (
     ArtistEngagementSerializer,
     DateRangeQuerySerializer,
     EventOutSerializer,
+    EventQuerySerializer,
     IngestResultSerializer,
     SummarySerializer,
     TrendsSerializer,
@@ -36,9 +36,9 @@ from analytics.serializers import (
     parse_event_batch,
 )
 from catalog.models import Artist
+from common.api import documents_query_errors, validated_query
 from common.filters import MAX_ID
 from common.parsers import LimitedJSONParser
-from users.permissions import is_editor_or_admin
 
 User = get_user_model()
 
@@ -84,17 +84,56 @@ _BATCH_BODY = {
 }
 
 
-def _range(request) -> dict:
-    params = DateRangeQuerySerializer(data=request.query_params)
-    params.is_valid(raise_exception=True)
-    return params.validated_data
+def _range(request: Request) -> dict:
+    return validated_query(DateRangeQuerySerializer, request)
+
+
+def _rejected(exc: services.EventsRejected, *, single: bool) -> serializers.ValidationError:
+    """Every refused event of a batch as ``<index>.<field>`` (``<field>`` for one event)."""
+    return serializers.ValidationError(
+        {
+            (error.field if single else f"{index}.{error.field}"): [
+                ErrorDetail(error.detail, code=error.code)
+            ]
+            for index, error in sorted(exc.errors.items())
+        }
+    )
+
+
+# The range endpoints' query errors, for the schema ("max_range" comes from ``validate``).
+documents_range_errors = documents_query_errors(
+    DateRangeQuerySerializer, extra={"from": ("max_range",)}
+)
 
 
 class EventCursorPagination(CursorPagination):
+    """Newest first; ``limit`` 1-500 (default 50), anything else is a 400."""
+
     ordering = "-id"
     page_size = 50
     page_size_query_param = "limit"
     max_page_size = 500
+    # The query parameters this paginator reads (the list's own filters are validated apart).
+    query_params = ("cursor", "limit")
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        field = serializers.IntegerField(min_value=1, max_value=self.max_page_size)
+        try:
+            return field.run_validation(raw)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({self.page_size_query_param: exc.detail}) from exc
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(
+                    {"minimum": 1, "maximum": self.max_page_size, "default": self.page_size}
+                )
+        return parameters
 
     def get_paginated_response(self, data):
         now = timezone.now()
@@ -119,6 +158,20 @@ class EventCursorPagination(CursorPagination):
         return result
 
 
+@documents_query_errors(
+    EventQuerySerializer,
+    extra={
+        "limit": (
+            "invalid",
+            "min_value",
+            "max_value",
+            "max_string_length",
+            "multiple_values",
+            "blank",
+        ),
+        "cursor": ("multiple_values", "blank"),
+    },
+)
 class EventsView(generics.ListAPIView):
     """POST: a listener reports events. GET: staff browse the raw events."""
 
@@ -126,23 +179,24 @@ class EventsView(generics.ListAPIView):
     max_body_size = MAX_BODY_BYTES
     serializer_class = EventOutSerializer
     pagination_class = EventCursorPagination
-    filter_backends = [DjangoFilterBackend]
-    filterset_class = EventFilter
+    filter_backends: list = []  # the filters are EventQuerySerializer, read in get()
 
     def get_permissions(self):
         if self.request.method == "POST":
             return [IsAuthenticated()]
         return [IsAnalyticsStaff()]
 
-    def get_queryset(self):
-        return selectors.event_list()
-
     @extend_schema(
         summary="Raw listening events (staff)",
         description="Newest first; cursor pagination (`limit` up to 500).",
+        parameters=[EventQuerySerializer],
     )
     def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        filters = validated_query(
+            EventQuerySerializer, request, allowed=EventCursorPagination.query_params
+        )
+        page = self.paginate_queryset(selectors.event_list(**filters))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         summary="Report listening events",
@@ -166,43 +220,43 @@ class EventsView(generics.ListAPIView):
     )
     def post(self, request, *args, **kwargs):
         events = parse_event_batch(request.data, now=timezone.now())
-        result = services.events_ingest(
-            user=request.user, events=events, single=isinstance(request.data, dict)
-        )
+        try:
+            result = services.events_ingest(user=request.user, events=events)
+        except services.EventsRejected as exc:
+            raise _rejected(exc, single=isinstance(request.data, dict)) from exc
         return Response(
             {"accepted": result.accepted, "duplicates": result.duplicates},
             status=status.HTTP_201_CREATED,
         )
 
 
+@documents_range_errors
 class SummaryView(APIView):
     permission_classes = [IsAnalyticsStaff]
 
     @extend_schema(
         parameters=[DateRangeQuerySerializer],
-        responses={200: SummarySerializer, 400: AnalyticsErrorResponseSerializer},
+        responses={200: SummarySerializer},
     )
     def get(self, request):
         return Response(selectors.analytics_summary(**_range(request)))
 
 
+@documents_range_errors
 class TrendsView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        description="Top songs (visible ones, for listeners), artists and genres over the "
+        description="Top songs (those the caller may see), artists and genres over the "
         "range with the change against the previous period of the same length.",
         parameters=[DateRangeQuerySerializer],
-        responses={200: TrendsSerializer, 400: AnalyticsErrorResponseSerializer},
+        responses={200: TrendsSerializer},
     )
     def get(self, request):
-        return Response(
-            selectors.analytics_trends(
-                **_range(request), include_hidden=is_editor_or_admin(request.user)
-            )
-        )
+        return Response(selectors.analytics_trends(viewer=request.user, **_range(request)))
 
 
+@documents_range_errors
 class UserEngagementView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -211,7 +265,6 @@ class UserEngagementView(APIView):
         parameters=[DateRangeQuerySerializer],
         responses={
             200: UserEngagementSerializer,
-            400: AnalyticsErrorResponseSerializer,
             403: OpenApiResponse(description="Someone else's figures"),
         },
     )
@@ -223,13 +276,14 @@ class UserEngagementView(APIView):
         return Response(selectors.user_engagement(user_id=pk, **_range(request)))
 
 
+@documents_range_errors
 class ArtistEngagementView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
         description="The artist account that owns the profile, editors and admins.",
         parameters=[DateRangeQuerySerializer],
-        responses={200: ArtistEngagementSerializer, 400: AnalyticsErrorResponseSerializer},
+        responses={200: ArtistEngagementSerializer},
     )
     def get(self, request, pk: int):
         artist = Artist.objects.filter(pk=pk).first() if pk <= MAX_ID else None

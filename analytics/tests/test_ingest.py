@@ -1,12 +1,16 @@
 import json
 from datetime import timedelta
+from datetime import timezone as dt_timezone
 
 import pytest
 from django.utils import timezone
 
+from analytics import services
 from analytics.models import ListeningEvent
-from analytics.serializers import MAX_BATCH
+from analytics.serializers import MAX_BATCH, EventIn
+from analytics.services import EventError
 from catalog.tests.factories import AlbumFactory, SongFactory
+from common.errors import ValidationFailed
 
 URL = "/api/v1/analytics/events/"
 pytestmark = pytest.mark.django_db
@@ -214,3 +218,73 @@ def test_form_bodies_are_refused(client_for, listener, song):
         URL, {"song": song.id, "action": "play"}, format="multipart"
     )
     assert response.status_code == 415
+
+
+@pytest.mark.parametrize("hours, minutes", [(16, 0), (-16, 0), (23, 59), (-23, -59)])
+def test_occurred_at_with_any_utc_offset_is_stored_in_utc(
+    client_for, listener, song, hours, minutes
+):
+    # PostgreSQL refuses offsets of ±16:00 and more: the time must reach it in UTC.
+    occurred = (timezone.now() - timedelta(minutes=5)).replace(microsecond=0)
+    local = occurred.astimezone(dt_timezone(timedelta(hours=hours, minutes=minutes)))
+    body = {"song": song.id, "action": "play", "occurred_at": local.isoformat()}
+    response = client_for(listener).post(URL, body, format="json")
+    assert response.status_code == 201, response.json()
+    assert ListeningEvent.objects.get().occurred_at == occurred
+
+
+@pytest.mark.parametrize(
+    "value", ["0001-01-01T00:30:00+01:00", "2026-01-01T00:00:00+24:00", "2026-01-01"]
+)
+def test_occurred_at_outside_the_calendar_or_without_offset_is_a_400(
+    client_for, listener, song, value
+):
+    body = {"song": song.id, "action": "play", "occurred_at": value}
+    response = client_for(listener).post(URL, body, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "validation_error",
+        "errors": [
+            {
+                "code": "invalid",
+                "detail": "Use ISO 8601 with a timezone, e.g. 2025-01-31T20:15:00Z.",
+                "attr": "occurred_at",
+            }
+        ],
+    }
+    assert ListeningEvent.objects.count() == 0
+
+
+def test_every_refused_song_of_a_batch_is_reported(client_for, listener, song):
+    hidden = SongFactory(is_visible=False)
+    batch = [
+        {"song": song.id, "action": "play"},
+        {"song": hidden.id, "action": "play"},
+        {"song": song.id, "action": "complete", "position_ms": song.duration_ms + 1},
+        {"song": 10**9, "action": "play"},
+    ]
+    response = client_for(listener).post(URL, batch, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "type": "validation_error",
+        "errors": [
+            {"code": "does_not_exist", "detail": "Song not found.", "attr": "1.song"},
+            {"code": "max_value", "detail": "Past the end of the song.", "attr": "2.position_ms"},
+            {"code": "does_not_exist", "detail": "Song not found.", "attr": "3.song"},
+        ],
+    }
+    assert ListeningEvent.objects.count() == 0
+
+
+def test_the_ingest_service_raises_a_domain_error(listener, song):
+    hidden = SongFactory(is_visible=False)
+    events = [
+        EventIn(song.id, "play", timezone.now(), None, None, None),
+        EventIn(hidden.id, "play", timezone.now(), None, None, None),
+    ]
+    with pytest.raises(ValidationFailed) as raised:
+        services.events_ingest(user=listener, events=events)
+    assert isinstance(raised.value, services.EventsRejected)
+    assert (raised.value.attr, raised.value.code) == ("1.song", "does_not_exist")
+    assert raised.value.errors == {1: EventError("song", "Song not found.", "does_not_exist")}
+    assert ListeningEvent.objects.count() == 0

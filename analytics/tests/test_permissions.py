@@ -1,7 +1,9 @@
 import pytest
 
 from analytics.tests.factories import ListeningEventFactory
+from catalog.selectors import songs_visible_to
 from catalog.tests.factories import ArtistFactory, OwnedArtistFactory, SongFactory
+from conftest import INSIDERS, ROLES
 from users.tests.factories import ArtistUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +106,26 @@ def test_366_days_is_the_longest_range(client_for, editor):
     response = client_for(editor).get(SUMMARY, {"from": "2024-01-01", "to": "2024-12-31"})
     assert response.status_code == 200
     assert (response.json()["from"], response.json()["to"]) == ("2024-01-01", "2024-12-31")
+
+
+@pytest.mark.parametrize("role", ROLES[1:])  # trends need an account
+def test_trends_show_exactly_the_songs_the_catalog_lets_the_caller_see(
+    client_for, cast, content, role
+):
+    # The one visibility rule (catalog.selectors), in every visibility state and for every
+    # role: the owning artist sees their own private and hidden songs, as on /songs/{id}/.
+    songs = [
+        content.public_song,
+        content.private_song,
+        content.hidden_song,
+        content.song_in_hidden_album,
+        content.song_in_private_album,
+    ]
+    for song in songs:
+        ListeningEventFactory(song=song)
+    user = cast.by_role(role)
+    shown = [s["song"]["id"] for s in client_for(user).get(TRENDS).json()["songs"]]
+    expected = {s.id for s in songs_visible_to(user=user).filter(pk__in=[s.id for s in songs])}
+    assert sorted(shown) == sorted(expected)
+    assert content.public_song.id in shown
+    assert (len(shown) == len(songs)) == (role in INSIDERS)

@@ -328,7 +328,7 @@ def test_running_totals_are_carried_to_a_new_day_without_events(world, monkeypat
     services.rollup_run()
     today = timezone.now().date()
     later = timezone.now() + timedelta(days=2)
-    monkeypatch.setattr(services.timezone, "now", lambda: later)
+    monkeypatch.setattr(timezone, "now", lambda: later)
     services.rollup_run()
     assert RollupWatermark.objects.get().through_day == today + timedelta(days=2)
     songs_today = SongRunningTotals.objects.filter(day=today).count()

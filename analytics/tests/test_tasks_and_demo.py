@@ -1,10 +1,12 @@
 import pytest
+from django.conf import settings
 
 from analytics.demo import seed_analytics_demo
 from analytics.models import DailyStats, ListeningEvent, RollupWatermark
 from analytics.schedules import schedules
 from analytics.tasks import rollup
 from catalog.tests.factories import SongFactory
+from common.tasks import TEMPORARY_ERRORS, queue_name
 from music_platform.celery import app
 from users.tests.factories import UserFactory
 
@@ -12,10 +14,15 @@ from users.tests.factories import UserFactory
 def test_rollup_runs_on_the_heavy_queue_every_minute():
     (spec,) = schedules()
     assert spec["task"] == rollup.name == "analytics.rollup"
-    assert spec["queue"] == "heavy"
     assert spec["every_seconds"] == 60
+    # The one routing table decides the queue; the schedule does not carry one.
+    assert "queue" not in spec
+    assert settings.CELERY_TASK_ROUTES["analytics.rollup"] == {"queue": queue_name("heavy")}
+    assert app.amqp.router.route({}, "analytics.rollup")["queue"].name == queue_name("heavy")
     assert "analytics.rollup" in app.tasks
     assert rollup.acks_late and rollup.time_limit
+    # The one retry policy: temporary errors only, with backoff.
+    assert rollup.autoretry_for == TEMPORARY_ERRORS and rollup.retry_backoff
 
 
 @pytest.mark.django_db

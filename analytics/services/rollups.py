@@ -1,8 +1,4 @@
-"""Writes: event ingestion and the incremental rollups.
-
-Ingestion stores a whole validated batch with one ``INSERT ... SELECT FROM unnest(...)``
-statement (one round trip, no per-row Python work in the database layer); retried events
-are dropped by the partial unique index on (user, event_id) with ``ON CONFLICT DO NOTHING``.
+"""Writes: the incremental rollups of the listening events.
 
 Rollups advance a watermark over event ids. Each run:
 
@@ -22,45 +18,40 @@ chunk back with its watermark, so each event is counted exactly once.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-import psycopg
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from analytics import models as m
-from analytics.serializers import MAX_POSITION_MS, EventIn, _err, batch_errors
-from catalog.models import Song
-from catalog.selectors import songs_visible_to
-from common.bulk import copy_rows
+from analytics.sql import (
+    ARTIST_DAILY,
+    ARTIST_RUNNING,
+    COUNTERS,
+    DAILY,
+    EVENTS,
+    GENRE_DAILY,
+    GENRE_RUNNING,
+    LISTENER_DAYS,
+    SONG,
+    SONG_DAILY,
+    SONG_RUNNING,
+    USER_ACTIVITY,
+    USER_DAILY,
+    USER_SONG_DAILY,
+    WATERMARK,
+    WATERMARK_NAME,
+)
 
 logger = logging.getLogger(__name__)
 
-WATERMARK_NAME = "events"
-PREPARE_AFTER = 2  # executions of the same statement on a connection before it is prepared
 DEFAULT_CHUNK_IDS = 5_000_000
-
-EVENTS = m.ListeningEvent._meta.db_table
-SONG = Song._meta.db_table
-DAILY = m.DailyStats._meta.db_table
-SONG_DAILY = m.SongDailyStats._meta.db_table
-ARTIST_DAILY = m.ArtistDailyStats._meta.db_table
-GENRE_DAILY = m.GenreDailyStats._meta.db_table
-USER_DAILY = m.UserDailyStats._meta.db_table
-USER_SONG_DAILY = m.UserSongDailyStats._meta.db_table
-USER_ACTIVITY = m.UserActivity._meta.db_table
-SONG_RUNNING = m.SongRunningTotals._meta.db_table
-ARTIST_RUNNING = m.ArtistRunningTotals._meta.db_table
-GENRE_RUNNING = m.GenreRunningTotals._meta.db_table
-LISTENER_DAYS = m.ListenerDays._meta.db_table
-WATERMARK = m.RollupWatermark._meta.db_table
-
-COUNTERS = m.COUNTER_FIELDS  # plays, completes, skips, likes, shares
 
 
 def _cols(prefix: str = "") -> str:
@@ -74,107 +65,6 @@ def _sums(prefix: str = "") -> str:
 
 def _add_excluded(table: str) -> str:
     return ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTERS)
-
-
-def server_side_cursor():
-    """A cursor that sends parameters separately (server-side binding) instead of quoting
-    them into the SQL text: much cheaper for big arrays, and lets psycopg prepare repeated
-    statements. Wrapped like Django's own cursors, so query logging and counting see it."""
-    connection.ensure_connection()
-    if connection.connection.prepare_threshold is None:
-        # Django turns automatic preparation off; only these cursors can use it (Django's
-        # own client-side-binding cursors never prepare), so it stays scoped to them.
-        connection.connection.prepare_threshold = PREPARE_AFTER
-    raw = psycopg.Cursor(connection.connection)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(raw)
-
-
-# --- ingestion ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    accepted: int
-    duplicates: int
-
-
-# The batch travels as one JSON document that PostgreSQL unpacks: one cheap parameter instead
-# of six arrays that the driver would have to encode element by element.
-_INSERT_EVENTS = f"""
-INSERT INTO {EVENTS}
-    (user_id, song_id, action, occurred_at, received_at, position_ms, context, event_id)
-SELECT %s, r.song, r.action, r.occurred_at, %s, r.position_ms, r.context, r.event_id
-FROM json_to_recordset(%s::json) AS r(
-    song bigint, action text, occurred_at timestamptz, position_ms integer, context jsonb,
-    event_id text
-)
-ON CONFLICT (user_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
-"""
-
-
-def _event_row(event: EventIn) -> dict:
-    return {
-        "song": event.song,
-        "action": event.action,
-        "occurred_at": event.occurred_at.isoformat(),
-        "position_ms": event.position_ms,
-        "context": event.context,
-        "event_id": event.event_id,
-    }
-
-
-def events_ingest(*, user, events: list[EventIn], single: bool = False) -> IngestResult:
-    """Store a validated batch for ``user``: all of it or, on any error, nothing.
-
-    Songs must be visible to the user and positions within the song. Events whose
-    ``event_id`` is already stored for the user (or repeated in the batch) are skipped.
-    """
-    song_ids = {e.song for e in events}
-    durations = dict(
-        songs_visible_to(user=user).filter(pk__in=song_ids).values_list("pk", "duration_ms")
-    )
-    errors: dict[int, dict] = {}
-    for index, event in enumerate(events):
-        if event.song not in durations:
-            errors[index] = {"song": _err("Song not found.", "does_not_exist")}
-        elif (event.position_ms or 0) > (durations[event.song] or MAX_POSITION_MS):
-            errors[index] = {"position_ms": _err("Past the end of the song.", "max_value")}
-    if errors:
-        raise batch_errors(errors, single=single)
-
-    with server_side_cursor() as cursor:
-        cursor.execute(
-            _INSERT_EVENTS,
-            [user.pk, timezone.now(), json.dumps([_event_row(e) for e in events])],
-        )
-        accepted = cursor.rowcount
-    return IngestResult(accepted=accepted, duplicates=len(events) - accepted)
-
-
-COPY_COLUMNS = (
-    "user_id",
-    "song_id",
-    "action",
-    "occurred_at",
-    "received_at",
-    "position_ms",
-    "context",
-    "event_id",
-)
-
-
-def events_copy(*, rows: Iterable[tuple]) -> int:
-    """Bulk-load trusted, already valid events with COPY (demo data, benchmarks, imports).
-
-    Each row is a tuple in ``COPY_COLUMNS`` order (``context`` as JSON text or None). No
-    deduplication: COPY cannot skip conflicts, so rows must not repeat a stored event_id.
-    """
-    return copy_rows(table=EVENTS, columns=COPY_COLUMNS, rows=rows)
-
-
-# --- rollups --------------------------------------------------------------------------------
 
 
 @dataclass
@@ -313,7 +203,7 @@ def _apply_chunk(watermark: m.RollupWatermark, *, lo: int, hi: int, today: date)
     return count
 
 
-def _timed(step, *args) -> None:
+def _timed(step: Callable[..., None], *args: Any) -> None:
     started = time.perf_counter()
     step(*args)
     logger.debug(
@@ -321,7 +211,7 @@ def _timed(step, *args) -> None:
     )
 
 
-def _add_daily_totals(cursor) -> None:
+def _add_daily_totals(cursor: CursorWrapper) -> None:
     cursor.execute(
         f"""
         INSERT INTO {DAILY} (day, {_cols()}, active_users, listeners)
@@ -340,7 +230,7 @@ def _increments(target: str, source: str) -> str:
 # millions of rows of a rebuild).
 
 
-def _add_user_rollups(cursor) -> None:
+def _add_user_rollups(cursor: CursorWrapper) -> None:
     """Per-user daily rows; a user's first row of a day makes them active (and a listener
     on their first play of the day), counted against the rows as they were before."""
     cursor.execute(
@@ -373,7 +263,7 @@ def _add_user_rollups(cursor) -> None:
     )
 
 
-def _add_song_rollups(cursor) -> None:
+def _add_song_rollups(cursor: CursorWrapper) -> None:
     """Per-user-per-song rows, then per-song rows with exact first-time listener counts."""
     cursor.execute(
         f"""
@@ -413,7 +303,7 @@ def _add_song_rollups(cursor) -> None:
     )
 
 
-def _add_dimension_daily(cursor, table: str, key: str) -> None:
+def _add_dimension_daily(cursor: CursorWrapper, table: str, key: str) -> None:
     cursor.execute(
         f"""
         WITH agg AS (
@@ -431,15 +321,15 @@ def _add_dimension_daily(cursor, table: str, key: str) -> None:
     )
 
 
-def _add_artist_daily(cursor) -> None:
+def _add_artist_daily(cursor: CursorWrapper) -> None:
     _add_dimension_daily(cursor, ARTIST_DAILY, "artist_id")
 
 
-def _add_genre_daily(cursor) -> None:
+def _add_genre_daily(cursor: CursorWrapper) -> None:
     _add_dimension_daily(cursor, GENRE_DAILY, "genre_id")
 
 
-def _add_listener_days(cursor) -> None:
+def _add_listener_days(cursor: CursorWrapper) -> None:
     """Set the bit of every (listener, day with a play) in the chunk.
 
     Each listener's bit string is widened to cover the new days (late events may come
@@ -479,7 +369,7 @@ def _add_listener_days(cursor) -> None:
     )
 
 
-def _add_user_activity(cursor) -> None:
+def _add_user_activity(cursor: CursorWrapper) -> None:
     cursor.execute(
         f"""
         WITH latest AS (
@@ -498,7 +388,7 @@ def _add_user_activity(cursor) -> None:
     )
 
 
-def _extend_running_totals(cursor, old_through: date, new_through: date) -> None:
+def _extend_running_totals(cursor: CursorWrapper, old_through: date, new_through: date) -> None:
     """Carry every entity's totals forward over the days (old_through, new_through]."""
     for table, key in (
         (SONG_RUNNING, "song_id"),
@@ -518,7 +408,9 @@ def _extend_running_totals(cursor, old_through: date, new_through: date) -> None
         )
 
 
-def _recompute_running_totals(cursor, table: str, key: str, daily: str, through: date) -> None:
+def _recompute_running_totals(
+    cursor: CursorWrapper, table: str, key: str, daily: str, through: date
+) -> None:
     """For every entity in the chunk, rebuild its totals from the earliest day it touched.
 
     total(day) = total(d0 - 1) + running sum of the daily rollup over d0..day; the rows from
