@@ -6,6 +6,7 @@ import pytest
 
 from catalog import services
 from catalog.models import Playlist, PlaylistActivity, PlaylistSong
+from catalog.services import playlists as playlist_services
 from catalog.tests.factories import PlaylistFactory, SongFactory
 from users.tests.factories import EditorFactory, UserFactory
 
@@ -212,7 +213,7 @@ def test_add_limits(owner, playlist, songs, client_for, monkeypatch):
         client.post(songs_url(playlist), {"song_id": songs[1].pk, "position": 5}).status_code == 400
     )
     # The per-playlist cap (10,000) is checked against the current size.
-    monkeypatch.setattr(services, "MAX_PLAYLIST_SONGS", 3)
+    monkeypatch.setattr(playlist_services, "MAX_PLAYLIST_SONGS", 3)
     assert (
         client.post(songs_url(playlist), {"song_ids": [songs[1].pk, songs[2].pk]}).status_code
         == 201

@@ -1,311 +1,42 @@
-"""Catalog writes and their side effects (role rules, transactions, cache, files, tasks).
-
-Role rules live here, not in views: artists create and edit only their own artist's
-albums and songs; editors and admins edit everything and alone set ``is_visible`` and
-``popularity``; listeners only read. Callers fetch objects through ``catalog.selectors``
-first, so content the caller may not see is already a 404 when a service runs.
-"""
+"""Playlist writes: songs in order (locked, snapshot ids, If-Match), collaborators, the
+activity log and exports by e-mail."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F
-from django.utils.text import slugify
 
 from catalog import selectors
-from catalog.images import check_image_upload
 from catalog.models import (
-    AUDIO_FEATURES,
-    Album,
-    AlbumLike,
-    Artist,
-    Genre,
     Playlist,
     PlaylistActivity,
     PlaylistSong,
-    Song,
     new_snapshot_id,
 )
 from common.errors import (
     NotFound,
     PermissionDenied,
     PreconditionFailed,
-    ValidationFailed,
     field_error,
 )
 from common.tasks import enqueue_after_commit
-from users.models import Role, User
+from users.models import User
 from users.permissions import is_editor_or_admin
 
 logger = logging.getLogger(__name__)
 
 MAX_SONGS_PER_ADD = 100
 MAX_PLAYLIST_SONGS = 10_000
-STAFF_ONLY_ALBUM_FIELDS = ("is_visible",)
-STAFF_ONLY_SONG_FIELDS = ("is_visible", "popularity")
 EXPORT_SENT_TTL = 7 * 24 * 3600
-
-
 STALE_SNAPSHOT = "The playlist has changed since this snapshot_id; read it again."
-
-
-# --- role rules ----------------------------------------------------------------------------
-
-
-def _is_artist(user) -> bool:
-    return bool(user and user.is_authenticated and user.role == Role.ARTIST)
-
-
-def user_can_edit_artist(*, user, artist: Artist) -> bool:
-    return is_editor_or_admin(user) or (_is_artist(user) and artist.user_id == user.pk)
-
-
-def _require_artist_editor(user, artist: Artist) -> None:
-    if not user_can_edit_artist(user=user, artist=artist):
-        raise PermissionDenied("Only editors, admins and the artist's own account may change this.")
-
-
-def _require_staff_for(user, data: Mapping[str, Any], fields: Iterable[str]) -> None:
-    if is_editor_or_admin(user):
-        return
-    forbidden = sorted(f for f in fields if f in data)
-    if forbidden:
-        raise PermissionDenied(f"Only editors and admins may set {', '.join(forbidden)}.")
-
-
-def _own_artist(user) -> Artist:
-    artist = Artist.objects.filter(user_id=user.pk).first() if _is_artist(user) else None
-    if artist is None:
-        raise PermissionDenied(
-            "Only editors, admins and artists with an artist profile may add catalog content."
-        )
-    return artist
-
-
-def _require_catalog_author(user) -> None:
-    if not (is_editor_or_admin(user) or _is_artist(user)):
-        raise PermissionDenied("Listeners cannot change the catalog.")
-
-
-# --- artists -------------------------------------------------------------------------------
-
-
-def artist_unique_slug(name: str, *, exclude_pk: int | None = None) -> str:
-    base = slugify(name, allow_unicode=False)[:200] or "artist"
-    taken = Artist.objects.filter(slug__startswith=base)
-    if exclude_pk:
-        taken = taken.exclude(pk=exclude_pk)
-    taken_slugs = set(taken.values_list("slug", flat=True))
-    slug, n = base, 2
-    while slug in taken_slugs:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
-
-
-@transaction.atomic
-def artist_create(
-    *, user, name: str, bio: str = "", genres: Iterable[Genre] | None = None
-) -> Artist:
-    """Editors create any artist; an artist account creates (once) the profile it manages."""
-    _require_catalog_author(user)
-    owner = None
-    if not is_editor_or_admin(user):
-        if Artist.objects.filter(user_id=user.pk).exists():
-            raise ValidationFailed("You already manage an artist profile.", code="invalid")
-        owner = user
-    artist = Artist.objects.create(name=name, slug=artist_unique_slug(name), bio=bio, user=owner)
-    if genres:
-        artist.genres.set(genres)
-    return artist
-
-
-@transaction.atomic
-def artist_update(*, user, artist: Artist, data: Mapping[str, Any]) -> Artist:
-    _require_artist_editor(user, artist)
-    data = dict(data)
-    genres = data.pop("genres", None)
-    for field, value in data.items():
-        setattr(artist, field, value)
-    artist.save()
-    if genres is not None:
-        artist.genres.set(genres)
-    return artist
-
-
-@transaction.atomic
-def artist_delete(*, user, artist: Artist) -> None:
-    if not is_editor_or_admin(user):
-        raise PermissionDenied("Only editors and admins may delete artists.")
-    files = [artist.image.name] if artist.image else []
-    files += list(artist.albums.exclude(cover="").values_list("cover", flat=True))
-    artist.delete()
-    transaction.on_commit(lambda: delete_stored_files(files))
-
-
-def delete_stored_files(names: Iterable[str | None]) -> None:
-    for name in filter(None, names):
-        try:
-            default_storage.delete(name)
-        except Exception:  # a missing or locked file must not fail the request
-            logger.warning("could not delete stored file %s", name, exc_info=True)
-
-
-# --- albums --------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def album_create(*, user, data: Mapping[str, Any]) -> Album:
-    _require_catalog_author(user)
-    _require_staff_for(user, data, STAFF_ONLY_ALBUM_FIELDS)
-    data = dict(data)
-    artist = data.pop("artist", None)
-    if artist is None:
-        if is_editor_or_admin(user):
-            raise field_error("artist", "This field is required.", "required")
-        artist = _own_artist(user)
-    _require_artist_editor(user, artist)
-    if data.get("year") is None and data.get("release_date"):
-        data["year"] = data["release_date"].year
-    return Album.objects.create(artist=artist, created_by=user, **data)
-
-
-@transaction.atomic
-def album_update(*, user, album: Album, data: Mapping[str, Any]) -> Album:
-    _require_artist_editor(user, album.artist)
-    _require_staff_for(user, data, STAFF_ONLY_ALBUM_FIELDS)
-    if "artist" in data:
-        _require_artist_editor(user, data["artist"])
-    for field, value in data.items():
-        setattr(album, field, value)
-    if "release_date" in data and "year" not in data and album.release_date:
-        album.year = album.release_date.year
-    album.save()
-    return album
-
-
-@transaction.atomic
-def album_delete(*, user, album: Album) -> None:
-    _require_artist_editor(user, album.artist)
-    cover = album.cover.name
-    album.delete()
-    if cover:
-        transaction.on_commit(lambda: delete_stored_files([cover]))
-
-
-@transaction.atomic
-def album_cover_set(*, user, album: Album, upload) -> Album:
-    """Validate and store a cover under a random name; the old file goes after commit."""
-    _require_artist_editor(user, album.artist)
-    checked = check_image_upload(upload, field="cover")
-    album = (
-        Album.objects.select_for_update(of=("self",))
-        .select_related("artist", "genre")
-        .get(pk=album.pk)
-    )
-    old_name = album.cover.name
-    album.cover.save(f"cover.{checked.extension}", ContentFile(checked.data), save=False)
-    new_name = album.cover.name
-    try:
-        album.save(update_fields=["cover", "updated_at"])
-    except Exception:
-        delete_stored_files([new_name])
-        raise
-    if old_name and old_name != new_name:
-        transaction.on_commit(lambda: delete_stored_files([old_name]))
-    return album
-
-
-def _invalidate_album_likes(album_id: int) -> None:
-    """Drop the cached count now and again after commit: a reader between the two could
-    otherwise cache the count from before this transaction."""
-    key = selectors.album_likes_cache_key(album_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
-
-
-@transaction.atomic
-def album_like(*, user, album: Album) -> bool:
-    """Like an album; liking twice changes nothing. Returns whether a like was added."""
-    _, created = AlbumLike.objects.get_or_create(user=user, album=album)
-    if created:
-        _invalidate_album_likes(album.pk)
-    return created
-
-
-@transaction.atomic
-def album_unlike(*, user, album: Album) -> bool:
-    deleted, _ = AlbumLike.objects.filter(user=user, album=album).delete()
-    if deleted:
-        _invalidate_album_likes(album.pk)
-    return bool(deleted)
-
-
-# --- songs ---------------------------------------------------------------------------------
-
-
-def _apply_song_data(song: Song, data: Mapping[str, Any]) -> None:
-    data = dict(data)
-    features = data.pop("audio_features", None) or {}
-    for field, value in data.items():
-        setattr(song, field, value)
-    for name in AUDIO_FEATURES:
-        if name in features:
-            setattr(song, name, features[name])
-
-
-@transaction.atomic
-def song_create(*, user, data: Mapping[str, Any]) -> Song:
-    _require_catalog_author(user)
-    _require_staff_for(user, data, STAFF_ONLY_SONG_FIELDS)
-    data = dict(data)
-    album = data.get("album")
-    artist = data.get("artist")
-    if artist is None:
-        if album is not None:
-            artist = album.artist
-        elif is_editor_or_admin(user):
-            raise field_error("artist", "Give an artist or an album.", "required")
-        else:
-            artist = _own_artist(user)
-        data["artist"] = artist
-    _require_artist_editor(user, artist)
-    if album is not None:
-        _require_artist_editor(user, album.artist)
-        data.setdefault("year", album.year)
-        data.setdefault("genre", album.genre)
-    song = Song()
-    _apply_song_data(song, data)
-    song.save()
-    return song
-
-
-@transaction.atomic
-def song_update(*, user, song: Song, data: Mapping[str, Any]) -> Song:
-    _require_artist_editor(user, song.artist)
-    _require_staff_for(user, data, STAFF_ONLY_SONG_FIELDS)
-    if data.get("artist") is not None:
-        _require_artist_editor(user, data["artist"])
-    if data.get("album") is not None:
-        _require_artist_editor(user, data["album"].artist)
-    _apply_song_data(song, data)
-    song.save()
-    return song
-
-
-@transaction.atomic
-def song_delete(*, user, song: Song) -> None:
-    _require_artist_editor(user, song.artist)
-    song.delete()
 
 
 # --- playlists -----------------------------------------------------------------------------
