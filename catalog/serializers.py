@@ -6,6 +6,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.audio.serializers import SongAudioSerializer
 from catalog.models import (
     AUDIO_FEATURES,
     Album,
@@ -98,17 +99,31 @@ class SongSerializer(serializers.ModelSerializer):
     album = AlbumRefSerializer(read_only=True, allow_null=True)
     genre = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     audio_features = serializers.SerializerMethodField()
+    audio = serializers.SerializerMethodField()
 
     class Meta:
         model = Song
         fields = [
             "id", "title", "artist", "album", "genre", "year", "duration_ms", "track_number",
             "isrc", "explicit", "popularity", "audio_features", "is_public", "is_visible",
+            "audio",
         ]  # fmt: skip
 
     @extend_schema_field(AudioFeaturesSerializer)
     def get_audio_features(self, song: Song) -> dict:
         return {name: getattr(song, name) for name in AUDIO_FEATURES}
+
+    @extend_schema_field(SongAudioSerializer)
+    def get_audio(self, song: Song) -> dict:
+        # Audio (issue 16): a song shown on its own gets loudness and signed streams; in
+        # lists (and nested) only the status, so no row costs a query or a signature.
+        from catalog.audio import selectors as audio
+
+        if self.root is not self:
+            return audio.song_audio_summary(song)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        return audio.song_audio_detail(song=song, user=user, request=request)
 
 
 class AlbumSerializer(serializers.ModelSerializer):

@@ -178,3 +178,33 @@ def files_under(root: Path) -> list[str]:
 
 def size_of(path: Path) -> int:
     return os.path.getsize(path)
+
+
+# --- songs with audio, made through the real services -----------------------------------------
+
+
+def purge_media_queue() -> None:
+    """Drop task messages tests left on their own media queue (no worker ran them)."""
+    from celery import current_app
+
+    from common.tasks import queue_name
+
+    with current_app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(queue_name("media"))
+
+
+def give_audio(song, data: bytes, *, process: bool = True, capture=None):
+    """Upload ``data`` as ``song``'s audio by its artist and (by default) process it, with
+    on-commit work run as after a real commit; returns the SongAudio."""
+    from catalog.audio.services import song_audio_process, song_audio_upload
+    from catalog.models import SongAudio
+
+    with capture(execute=True):
+        song_audio_upload(user=song.artist.user, song=song, upload=upload(data, "take.bin"))
+    audio = SongAudio.objects.get(song=song)
+    if process:
+        with capture(execute=True):
+            song_audio_process(song_id=song.pk, generation=audio.generation)
+        audio.refresh_from_db()
+    song.refresh_from_db()
+    return audio
