@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from rest_framework import serializers
 
 from catalog import selectors
+from catalog.audio.admin import SongAudioAdminMixin
 from catalog.images import check_image_upload
 from catalog.models import (
     Album,
@@ -280,21 +281,23 @@ class AlbumAdmin(
 
 
 @admin.register(Song)
-class SongAdmin(VisibilityActionsMixin, EditorAdminMixin, admin.ModelAdmin):
+class SongAdmin(SongAudioAdminMixin, VisibilityActionsMixin, EditorAdminMixin, admin.ModelAdmin):
     list_display = [
         "title", "artist", "album", "track_number", "genre", "year", "popularity", "explicit",
-        "is_public", "is_visible",
+        "is_public", "is_visible", "audio_status",
     ]  # fmt: skip
-    list_filter = ["is_visible", "is_public", "explicit", "genre", "year"]
+    list_filter = ["is_visible", "is_public", "explicit", "audio_status", "genre", "year"]
+    actions = [*VisibilityActionsMixin.actions, "reprocess_audio"]
     list_editable = ["is_visible"]
     search_fields = ["title", "artist__name", "album__title", "isrc", "spotify_id", "apple_id"]
     date_hierarchy = "created_at"
     autocomplete_fields = ["artist", "album", "genre"]
     list_select_related = ["artist", "album", "genre"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at", "audio_status", "audio_panel"]
     fieldsets = (
         (None, {"fields": ("title", "artist", "album", "track_number", "genre", "year")}),
         ("Details", {"fields": ("duration_ms", "isrc", "explicit", "popularity")}),
+        ("Audio", {"fields": ("audio_panel",)}),
         (
             "Audio features",
             {
