@@ -17,6 +17,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from analytics.models import Action
+from catalog.attributes import MAX_DURATION_MS
 from common.fields import UTCDateTimeField, parse_utc_datetime
 from common.filters import MAX_ID
 
@@ -25,7 +26,7 @@ MAX_BATCH = 1000
 MAX_BODY_BYTES = 512 * 1024
 MAX_PAST = timedelta(days=30)
 MAX_FUTURE = timedelta(hours=1)
-MAX_POSITION_MS = 6 * 3600 * 1000  # the longest song the catalog accepts
+MAX_POSITION_MS = MAX_DURATION_MS  # the longest song the catalog accepts
 CONTEXT_SOURCES = ("album", "playlist", "chart", "recommendation", "search", "artist", "library")
 CONTEXT_KEYS = ("source", "id", "device")
 CONTEXT_MAX_TEXT = 64

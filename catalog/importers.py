@@ -23,7 +23,8 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils.text import slugify
 
-from catalog.models import AUDIO_FEATURES_UNIT, Album, Artist, Genre, Song
+from catalog.attributes import AUDIO_FEATURES, SONG_ATTRIBUTES
+from catalog.models import Album, Artist, Genre, Song
 
 SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
 REQUIRED_COLUMNS = {"track_id", "track_name", "track_artist", "track_album_id", "track_album_name"}
@@ -104,6 +105,14 @@ def _float(row: dict, name: str, low: float, high: float) -> float | None:
     return value
 
 
+def _ranged(row: dict, name: str, *, column: str | None = None) -> float | int | None:
+    """The row's value of song attribute ``name``, checked against its range in the table."""
+    attribute = SONG_ATTRIBUTES[name]
+    if attribute.integer:
+        return _int(row, column or name, int(attribute.low), int(attribute.high))
+    return _float(row, column or name, attribute.low, attribute.high)
+
+
 def _int(row: dict, name: str, low: int, high: int) -> int | None:
     value = _float(row, name, low, high)
     if value is None:
@@ -148,11 +157,7 @@ def parse_row(row: dict) -> TrackRow:
     if len(title) > 300 or len(album_title) > 300 or len(credit) > 2000:
         raise RowError("text too long")
     release_date, year = parse_release(row.get("track_album_release_date", ""))
-    features = {name: _float(row, name, 0.0, 1.0) for name in AUDIO_FEATURES_UNIT}
-    features["loudness"] = _float(row, "loudness", -60.0, 5.0)
-    features["tempo"] = _float(row, "tempo", 0.0, 300.0)
-    features["key"] = _int(row, "key", -1, 11)
-    features["mode"] = _int(row, "mode", 0, 1)
+    features = {name: _ranged(row, name) for name in AUDIO_FEATURES}
     return TrackRow(
         track_id=track_id,
         title=title,
@@ -162,8 +167,8 @@ def parse_row(row: dict) -> TrackRow:
         release_date=release_date,
         year=year,
         genre_label=(row.get("playlist_genre") or "").strip(),
-        popularity=_int(row, "track_popularity", 0, 100) or 0,
-        duration_ms=_int(row, "duration_ms", 0, 6 * 3600 * 1000),
+        popularity=_ranged(row, "popularity", column="track_popularity") or 0,
+        duration_ms=_ranged(row, "duration_ms"),
         features=features,
     )
 

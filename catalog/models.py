@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
+from catalog.attributes import SONG_ATTRIBUTES
+
 IMAGE_EXTENSIONS = {"jpg", "jpeg", "png", "webp"}
 
 
@@ -138,21 +140,21 @@ class Album(models.Model):
         return self.title
 
 
-AUDIO_FEATURES_UNIT = (
-    "acousticness",
-    "danceability",
-    "energy",
-    "instrumentalness",
-    "liveness",
-    "speechiness",
-    "valence",
-)
-AUDIO_FEATURES = (*AUDIO_FEATURES_UNIT, "loudness", "tempo", "key", "mode")
+def _ranged(field_class, name: str, **options):
+    """A nullable model field whose validators come from the attribute table."""
+    attribute = SONG_ATTRIBUTES[name]
+    options.setdefault("null", True)
+    options.setdefault("blank", True)
+    validators = [MinValueValidator(attribute.low), MaxValueValidator(attribute.high)]
+    return field_class(validators=validators, **options)
 
 
-def _unit_interval():
-    return models.FloatField(
-        null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+def _range_constraint(name: str) -> models.CheckConstraint:
+    attribute = SONG_ATTRIBUTES[name]
+    return models.CheckConstraint(
+        condition=Q(**{f"{name}__isnull": True})
+        | Q(**{f"{name}__gte": attribute.low, f"{name}__lte": attribute.high}),
+        name=f"song_{name}_range",
     )
 
 
@@ -171,40 +173,27 @@ class Song(models.Model):
     album = models.ForeignKey(
         Album, null=True, blank=True, on_delete=models.SET_NULL, related_name="songs"
     )
-    track_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    track_number = _ranged(models.PositiveSmallIntegerField, "track_number")
     genre = models.ForeignKey(
         Genre, null=True, blank=True, on_delete=models.SET_NULL, related_name="songs"
     )
-    year = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2100)]
-    )
-    duration_ms = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MaxValueValidator(6 * 3600 * 1000)]
-    )
+    year = _ranged(models.PositiveSmallIntegerField, "year")
+    duration_ms = _ranged(models.PositiveIntegerField, "duration_ms")
     isrc = models.CharField(max_length=12, null=True, blank=True, db_index=True)
     explicit = models.BooleanField(default=False)
-    popularity = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
-    # Audio features (Spotify's definitions): unit-interval ones, then loudness (dB),
-    # tempo (BPM), key (pitch class 0-11, -1 unknown) and mode (0 minor, 1 major).
-    acousticness = _unit_interval()
-    danceability = _unit_interval()
-    energy = _unit_interval()
-    instrumentalness = _unit_interval()
-    liveness = _unit_interval()
-    speechiness = _unit_interval()
-    valence = _unit_interval()
-    loudness = models.FloatField(
-        null=True, blank=True, validators=[MinValueValidator(-60.0), MaxValueValidator(5.0)]
-    )
-    tempo = models.FloatField(
-        null=True, blank=True, validators=[MinValueValidator(0.0), MaxValueValidator(300.0)]
-    )
-    key = models.SmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(-1), MaxValueValidator(11)]
-    )
-    mode = models.SmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(1)]
-    )
+    popularity = _ranged(models.PositiveSmallIntegerField, "popularity", null=False, default=0)
+    # Audio features (Spotify's definitions; ranges in catalog.attributes).
+    acousticness = _ranged(models.FloatField, "acousticness")
+    danceability = _ranged(models.FloatField, "danceability")
+    energy = _ranged(models.FloatField, "energy")
+    instrumentalness = _ranged(models.FloatField, "instrumentalness")
+    liveness = _ranged(models.FloatField, "liveness")
+    speechiness = _ranged(models.FloatField, "speechiness")
+    valence = _ranged(models.FloatField, "valence")
+    loudness = _ranged(models.FloatField, "loudness")
+    tempo = _ranged(models.FloatField, "tempo")
+    key = _ranged(models.SmallIntegerField, "key")
+    mode = _ranged(models.SmallIntegerField, "mode")
     is_public = models.BooleanField(default=True)
     is_visible = models.BooleanField(default=True)
     spotify_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
@@ -228,39 +217,7 @@ class Song(models.Model):
             GinIndex(fields=["title"], name="song_title_trgm", opclasses=["gin_trgm_ops"]),
             models.Index(fields=["is_public", "is_visible"], name="song_visibility"),
         ]
-        constraints = [
-            models.CheckConstraint(condition=Q(popularity__lte=100), name="song_popularity_0_100"),
-            models.CheckConstraint(
-                condition=Q(key__isnull=True) | Q(key__gte=-1, key__lte=11), name="song_key_range"
-            ),
-            models.CheckConstraint(
-                condition=Q(mode__isnull=True) | Q(mode__in=[0, 1]), name="song_mode_0_1"
-            ),
-            *(
-                models.CheckConstraint(
-                    condition=Q(**{f"{name}__isnull": True})
-                    | Q(**{f"{name}__gte": 0.0, f"{name}__lte": 1.0}),
-                    name=f"song_{name}_0_1",
-                )
-                for name in AUDIO_FEATURES_UNIT
-            ),
-            models.CheckConstraint(
-                condition=Q(loudness__isnull=True) | Q(loudness__gte=-60.0, loudness__lte=5.0),
-                name="song_loudness_range",
-            ),
-            models.CheckConstraint(
-                condition=Q(tempo__isnull=True) | Q(tempo__gte=0.0, tempo__lte=300.0),
-                name="song_tempo_range",
-            ),
-            models.CheckConstraint(
-                condition=Q(year__isnull=True) | Q(year__gte=1900, year__lte=2100),
-                name="song_year_range",
-            ),
-            models.CheckConstraint(
-                condition=Q(duration_ms__isnull=True) | Q(duration_ms__lte=6 * 3600 * 1000),
-                name="song_duration_max_6h",
-            ),
-        ]
+        constraints = [_range_constraint(name) for name in SONG_ATTRIBUTES]
 
     def __str__(self) -> str:
         return self.title

@@ -31,8 +31,8 @@ from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.utils import timezone
 
+from catalog.attributes import AUDIO_FEATURES
 from catalog.models import (
-    AUDIO_FEATURES,
     Album,
     AlbumLike,
     Artist,

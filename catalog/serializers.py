@@ -6,9 +6,9 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.attributes import AUDIO_FEATURES, SONG_ATTRIBUTES
 from catalog.audio.serializers import SongAudioSerializer
 from catalog.models import (
-    AUDIO_FEATURES,
     Album,
     Artist,
     Genre,
@@ -18,6 +18,7 @@ from catalog.models import (
     Song,
 )
 from catalog.services import MAX_SONGS_PER_ADD
+from common.fields import SafeSlugRelatedField
 from common.filters import MAX_ID
 
 NULLABLE_URL = {"type": "string", "format": "uri", "nullable": True}
@@ -68,30 +69,27 @@ class ArtistSerializer(serializers.ModelSerializer):
         return _absolute_url(self, artist.image)
 
 
-class AudioFeaturesSerializer(serializers.Serializer):
-    """Spotify's audio features; each may be null when unknown."""
+def ranged_field(name: str, **options) -> serializers.Field:
+    """An input field whose bounds come from the attribute table (``catalog.attributes``)."""
+    attribute = SONG_ATTRIBUTES[name]
+    options.setdefault("allow_null", True)
+    options.setdefault("required", False)
+    if attribute.integer:
+        return serializers.IntegerField(
+            min_value=int(attribute.low), max_value=int(attribute.high), **options
+        )
+    return serializers.FloatField(min_value=attribute.low, max_value=attribute.high, **options)
 
-    acousticness = serializers.FloatField(
-        min_value=0.0, max_value=1.0, allow_null=True, required=False
-    )
-    danceability = serializers.FloatField(
-        min_value=0.0, max_value=1.0, allow_null=True, required=False
-    )
-    energy = serializers.FloatField(min_value=0.0, max_value=1.0, allow_null=True, required=False)
-    instrumentalness = serializers.FloatField(
-        min_value=0.0, max_value=1.0, allow_null=True, required=False
-    )
-    liveness = serializers.FloatField(min_value=0.0, max_value=1.0, allow_null=True, required=False)
-    loudness = serializers.FloatField(
-        min_value=-60.0, max_value=5.0, allow_null=True, required=False
-    )
-    speechiness = serializers.FloatField(
-        min_value=0.0, max_value=1.0, allow_null=True, required=False
-    )
-    tempo = serializers.FloatField(min_value=0.0, max_value=300.0, allow_null=True, required=False)
-    valence = serializers.FloatField(min_value=0.0, max_value=1.0, allow_null=True, required=False)
-    key = serializers.IntegerField(min_value=-1, max_value=11, allow_null=True, required=False)
-    mode = serializers.IntegerField(min_value=0, max_value=1, allow_null=True, required=False)
+
+AudioFeaturesSerializer = type(
+    "AudioFeaturesSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "Spotify's audio features; each may be null when unknown.",
+        "__module__": __name__,
+        **{name: ranged_field(name) for name in AUDIO_FEATURES},
+    },
+)
 
 
 class SongSerializer(serializers.ModelSerializer):
@@ -244,7 +242,7 @@ class CatalogErrorSerializer(serializers.Serializer):
 class ArtistInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     bio = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
-    genres = serializers.SlugRelatedField(
+    genres = SafeSlugRelatedField(
         slug_field="slug", queryset=Genre.objects.all(), many=True, required=False
     )
 
@@ -254,17 +252,18 @@ class AlbumInputSerializer(serializers.Serializer):
     artist = serializers.PrimaryKeyRelatedField(
         queryset=Artist.objects.all(), required=False, help_text="Artist id; artists may omit it."
     )
-    year = serializers.IntegerField(min_value=1900, max_value=2100, allow_null=True, required=False)
+    year = ranged_field("year")
     release_date = serializers.DateField(allow_null=True, required=False)
-    genre = serializers.SlugRelatedField(
+    genre = SafeSlugRelatedField(
         slug_field="slug", queryset=Genre.objects.all(), allow_null=True, required=False
     )
     is_public = serializers.BooleanField(required=False)
     is_visible = serializers.BooleanField(required=False, help_text="Editors and admins only.")
 
     def validate_release_date(self, value):
-        if value is not None and not 1900 <= value.year <= 2100:
-            raise serializers.ValidationError("Must be between 1900 and 2100.")
+        year = SONG_ATTRIBUTES["year"]
+        if value is not None and not year.low <= value.year <= year.high:
+            raise serializers.ValidationError(f"Must be between {year.low} and {year.high}.")
         return value
 
 
@@ -279,23 +278,17 @@ class SongInputSerializer(serializers.Serializer):
     album = serializers.PrimaryKeyRelatedField(
         queryset=Album.objects.all(), allow_null=True, required=False
     )
-    track_number = serializers.IntegerField(
-        min_value=1, max_value=999, allow_null=True, required=False
-    )
-    genre = serializers.SlugRelatedField(
+    track_number = ranged_field("track_number")
+    genre = SafeSlugRelatedField(
         slug_field="slug", queryset=Genre.objects.all(), allow_null=True, required=False
     )
-    year = serializers.IntegerField(min_value=1900, max_value=2100, allow_null=True, required=False)
-    duration_ms = serializers.IntegerField(
-        min_value=0, max_value=6 * 3600 * 1000, allow_null=True, required=False
-    )
+    year = ranged_field("year")
+    duration_ms = ranged_field("duration_ms")
     isrc = serializers.CharField(
         max_length=12, allow_null=True, required=False, validators=[isrc_validator]
     )
     explicit = serializers.BooleanField(required=False)
-    popularity = serializers.IntegerField(
-        min_value=0, max_value=100, required=False, help_text="Editors and admins only."
-    )
+    popularity = ranged_field("popularity", allow_null=False, help_text="Editors and admins only.")
     audio_features = AudioFeaturesSerializer(required=False, allow_null=True)
     is_public = serializers.BooleanField(required=False)
     is_visible = serializers.BooleanField(required=False, help_text="Editors and admins only.")

@@ -325,9 +325,10 @@ def _with_etag(response: Response, snapshot_id: str) -> Response:
 @extend_validation_errors(
     ["required", "max_length", "duplicate", "not_found", "already_present", "playlist_full"],
     field_name="song_ids",
-    actions=["add_songs"],
+    actions=["songs"],
+    methods=["post"],
 )
-@extend_validation_errors(["max_value"], field_name="position", actions=["add_songs", "song"])
+@extend_validation_errors(["max_value"], field_name="position", actions=["songs", "song"])
 @extend_validation_errors(["required"], field_name="position", actions=["song"], methods=["patch"])
 @extend_validation_errors(
     ["does_not_exist", "is_owner"], field_name="user_id", actions=["collaborators"]

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from catalog.attributes import AUDIO_FEATURES_UNIT, SONG_ATTRIBUTES
+
 
 @dataclass(frozen=True)
 class Attribute:
@@ -27,17 +29,27 @@ class Attribute:
         return min(1.0, max(0.0, (float(value) - self.low) / (self.high - self.low)))
 
 
-_UNIT = ("acousticness", "danceability", "energy", "instrumentalness", "liveness")
+# How much each attribute weighs in the similarity vector (0: filterable only). The ranges
+# come from the catalog's one attribute table.
+_WEIGHT = {
+    **dict.fromkeys(AUDIO_FEATURES_UNIT, 1.0),
+    "speechiness": 0.5,
+    "loudness": 0.5,
+    "tempo": 0.5,
+    "key": 0.0,
+    "mode": 0.25,
+    "popularity": 0.25,
+    "duration_ms": 0.0,
+}
 ATTRIBUTES: dict[str, Attribute] = {
-    **{name: Attribute(name, 0.0, 1.0) for name in _UNIT},
-    "speechiness": Attribute("speechiness", 0.0, 1.0, weight=0.5),
-    "valence": Attribute("valence", 0.0, 1.0),
-    "loudness": Attribute("loudness", -60.0, 5.0, weight=0.5),
-    "tempo": Attribute("tempo", 0.0, 300.0, weight=0.5),
-    "key": Attribute("key", -1, 11, integer=True, weight=0.0),
-    "mode": Attribute("mode", 0, 1, integer=True, weight=0.25),
-    "popularity": Attribute("popularity", 0, 100, integer=True, weight=0.25),
-    "duration_ms": Attribute("duration_ms", 0, 6 * 3600 * 1000, integer=True, weight=0.0),
+    name: Attribute(
+        name,
+        SONG_ATTRIBUTES[name].low,
+        SONG_ATTRIBUTES[name].high,
+        integer=SONG_ATTRIBUTES[name].integer,
+        weight=weight,
+    )
+    for name, weight in _WEIGHT.items()
 }
 VECTOR_ATTRIBUTES = tuple(a for a in ATTRIBUTES.values() if a.weight > 0)
 _WEIGHTS = np.sqrt(np.array([a.weight for a in VECTOR_ATTRIBUTES]))

@@ -16,9 +16,9 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from catalog import selectors
+from catalog.attributes import AUDIO_FEATURES
 from catalog.images import check_image_upload
 from catalog.models import (
-    AUDIO_FEATURES,
     Album,
     AlbumLike,
     Artist,
