@@ -347,6 +347,12 @@ def seed_catalog_demo(*, progress: Progress | None = None) -> dict:
     song_ids = list(
         Song.objects.filter(artist_id__in=artist_ids).order_by("id").values_list("pk", flat=True)
     )
+    # Audio (issue 16): a few songs get synthesised music, processed here, so they play.
+    from catalog.audio.demo import seed_catalog_demo_audio
+
+    songs_with_audio = seed_catalog_demo_audio(
+        artist_ids=artist_ids, uploader=users["editor"], progress=progress
+    )
     return {
         "password": DEMO_PASSWORD,
         "users": {
@@ -358,6 +364,7 @@ def seed_catalog_demo(*, progress: Progress | None = None) -> dict:
         "artist_ids": artist_ids,
         "album_ids": [a.pk for a in albums],
         "song_ids": song_ids,
+        "songs_with_audio": songs_with_audio,
         "playlist_ids": [p.pk for p in playlists],
         "album_likes": likes,
         "created": created,

@@ -97,8 +97,9 @@ def _set_song_status(song_id: int, status: str, **fields) -> None:
 # --- upload, delete, re-process -------------------------------------------------------------
 
 
-def song_audio_upload(*, user, song: Song, upload: UploadedFile) -> str:
-    """Check an upload by decoding it, store it and queue its processing; return the task id.
+def song_audio_upload(*, user, song: Song, upload: UploadedFile, enqueue: bool = True) -> str:
+    """Check an upload by decoding it, store it and queue its processing; return the task id
+    (``enqueue=False``: no task, for callers that process at once, like the demo).
 
     Refusals are 400s on the ``audio`` field (codes: invalid_audio, no_audio_stream,
     too_short, too_long, decode_error) or a 413; nothing is stored when one is raised.
@@ -124,14 +125,18 @@ def song_audio_upload(*, user, song: Song, upload: UploadedFile) -> str:
         with transaction.atomic():
             # Registered first, so it runs before the enqueue that may raise after commit.
             transaction.on_commit(lambda: committed.append(True))
-            return _record_upload(user=user, song=song, result=result, original=original, size=size)
+            return _record_upload(
+                user=user, song=song, result=result, original=original, size=size, enqueue=enqueue
+            )
     except BaseException:
         if not committed:  # rolled back: the stored file belongs to nothing
             files.delete_quietly(names=[original])
         raise
 
 
-def _record_upload(*, user, song: Song, result: ProbeResult, original: str, size: int) -> str:
+def _record_upload(
+    *, user, song: Song, result: ProbeResult, original: str, size: int, enqueue: bool
+) -> str:
     audio = SongAudio.objects.select_for_update().filter(song_id=song.pk).first()
     stale_names = []
     if audio is None:
@@ -152,7 +157,7 @@ def _record_upload(*, user, song: Song, result: ProbeResult, original: str, size
     audio.save()
     _set_song_status(song.pk, AudioStatus.PROCESSING, duration_ms=result.duration_ms)
     transaction.on_commit(lambda: files.delete_quietly(prefixes=stale_prefixes, names=stale_names))
-    return _enqueue(audio)
+    return _enqueue(audio) if enqueue else ""
 
 
 @transaction.atomic
