@@ -102,7 +102,8 @@ def test_dashboard_is_for_editors_and_admins_only():
     assert _staff_client(odd).get(DATA).status_code == 403
 
 
-# --- a real browser (skipped when Chromium is not installed) -------------------------------
+# --- a real browser (skipped without Chromium; required in CI) ---------------------------
+
 
 def _cookie_proxy(target: str, cookie: str) -> http.server.ThreadingHTTPServer:
     """A loopback reverse proxy that adds the session cookie (Chromium's command line
