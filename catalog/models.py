@@ -298,6 +298,21 @@ class PlaylistActivity(models.Model):
         return f"{self.action} song {self.song_id} in playlist {self.playlist_id}"
 
 
+class PlaylistExportDelivery(models.Model):
+    """One row per export e-mail sent: what makes a redelivered export task send nothing.
+
+    In the database, not the cache (DESIGN.md §6 rule 12): the cache may be down or evicted.
+    """
+
+    export_id = models.CharField(max_length=64, unique=True)
+    playlist = models.ForeignKey(Playlist, null=True, on_delete=models.SET_NULL, related_name="+")
+    target_email = models.EmailField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"export {self.export_id} to {self.target_email}"
+
+
 class AlbumLike(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="album_likes"

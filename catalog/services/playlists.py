@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F
@@ -18,6 +17,7 @@ from catalog import selectors
 from catalog.models import (
     Playlist,
     PlaylistActivity,
+    PlaylistExportDelivery,
     PlaylistSong,
     new_snapshot_id,
 )
@@ -35,7 +35,6 @@ logger = logging.getLogger(__name__)
 
 MAX_SONGS_PER_ADD = 100
 MAX_PLAYLIST_SONGS = 10_000
-EXPORT_SENT_TTL = 7 * 24 * 3600
 STALE_SNAPSHOT = "The playlist has changed since this snapshot_id; read it again."
 
 
@@ -290,20 +289,17 @@ def playlist_export_request(*, user, playlist: Playlist, target_email: str) -> s
     )
 
 
-def _export_sent_key(export_id: str) -> str:
-    return f"catalog:export:{export_id}:sent"
-
-
 def playlist_export_send(
     *, playlist_id: int, requested_by_id: int, target_email: str, export_id: str | None = None
 ) -> str:
     """Build and e-mail the export; safe to run twice for one ``export_id``.
 
     Re-reads everything: if the playlist is gone or its requester may no longer see it,
-    nothing is sent. Returns what happened (``sent`` or the reason for skipping).
+    nothing is sent. The delivery row is written in the same transaction as the send: a
+    second run of the same export waits on its unique key and then finds it (no second
+    e-mail), and a failed send rolls it back so that the retry sends. Returns what happened
+    (``sent`` or the reason for skipping).
     """
-    if export_id and cache.get(_export_sent_key(export_id)):
-        return "already_sent"
     playlist = Playlist.objects.select_related("owner").filter(pk=playlist_id).first()
     if playlist is None:
         return "playlist_missing"
@@ -312,6 +308,21 @@ def playlist_export_send(
         return "requester_missing"
     if not selectors.playlists_visible_to(user=user).filter(pk=playlist.pk).exists():
         return "no_access"
+    with transaction.atomic():
+        if export_id:
+            _, created = PlaylistExportDelivery.objects.get_or_create(
+                export_id=export_id,
+                defaults={"playlist": playlist, "target_email": target_email},
+            )
+            if not created:
+                return "already_sent"
+        _export_message(playlist=playlist, user=user, target_email=target_email).send(
+            fail_silently=False
+        )
+    return "sent"
+
+
+def _export_message(*, playlist: Playlist, user, target_email: str) -> EmailMessage:
     document = selectors.playlist_export_document(playlist=playlist, user=user)
     name = " ".join(playlist.name.split())  # no line breaks in a header
     message = EmailMessage(
@@ -328,7 +339,4 @@ def playlist_export_send(
         json.dumps(document, indent=2, ensure_ascii=False),
         "application/json",
     )
-    message.send(fail_silently=False)
-    if export_id:
-        cache.set(_export_sent_key(export_id), 1, EXPORT_SENT_TTL)
-    return "sent"
+    return message

@@ -9,8 +9,10 @@ from unittest import mock
 import pytest
 from aiosmtpd.controller import Controller
 from django.core import mail
+from django.core.cache import cache
 from django.core.mail import EmailMessage
 
+from catalog.models import PlaylistExportDelivery
 from catalog.tasks import EXPORT_MAX_RETRIES, playlist_export
 from catalog.tests.factories import PlaylistFactory, SongFactory
 from users.tests.factories import UserFactory
@@ -183,6 +185,23 @@ def test_task_is_safe_to_run_twice(owner, playlist):
     assert run_task(playlist, owner, task_id="same").get() == "sent"
     assert run_task(playlist, owner, task_id="same").get() == "already_sent"
     assert len(mail.outbox) == 1
+
+
+def test_task_stays_safe_to_run_twice_with_the_cache_down(owner, playlist, settings):
+    # Idempotency lives in the database: flushing (or losing) Redis must not resend.
+    assert run_task(playlist, owner, task_id="same").get() == "sent"
+    cache.clear()
+    assert run_task(playlist, owner, task_id="same").get() == "already_sent"
+    assert len(mail.outbox) == 1
+    assert PlaylistExportDelivery.objects.get().export_id == "same"
+
+
+def test_a_failed_send_leaves_no_delivery_row_so_the_retry_sends(owner, playlist):
+    outcomes = [smtplib.SMTPServerDisconnected("gone"), 1]
+    with mock.patch.object(EmailMessage, "send", side_effect=outcomes) as send:
+        assert run_task(playlist, owner, task_id="flaky").get() == "sent"
+    assert send.call_count == 2  # the failed attempt's row was rolled back
+    assert PlaylistExportDelivery.objects.filter(export_id="flaky").count() == 1
 
 
 def test_task_rechecks_access(owner, playlist):
