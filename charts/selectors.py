@@ -19,10 +19,10 @@ from django.db.models import (
 )
 from django.http import Http404
 
-from catalog.models import Song
+from catalog.selectors import sees_everything, song_visibility_q, song_visible_for
 from charts.models import Chart, ChartEntry, ChartSnapshot
 from charts.normalization import name_key
-from users.permissions import is_editor_or_admin
+from common.viewer import Viewer
 
 ENTRY_STATUSES = ("new", "reentry", "up", "down", "same")
 _STATUS_FILTERS = {
@@ -62,17 +62,16 @@ def snapshot_get(*, chart: Chart, day: date | None = None) -> ChartSnapshot:
     return snapshot
 
 
-def _entries_for(user) -> QuerySet[ChartEntry]:
-    """Entries with `song_ref`: the song id when the caller may see the song, else None.
+def _entries_for(user: Viewer) -> QuerySet[ChartEntry]:
+    """Entries with `song_ref`: the song id when the caller may see the song, else None
+    (the shape of an unmatched entry). Who may see a song is catalog's one rule.
 
     The entry itself (a title and an artist as the chart printed them) is public.
     """
     entries = ChartEntry.objects.all()
-    if is_editor_or_admin(user):
+    if sees_everything(user):
         return entries.annotate(song_ref=F("song_id"))
-    visible = Q(song__is_public=True, song__is_visible=True)
-    if user is not None and user.is_authenticated:
-        visible |= Q(song__artist__user=user)
+    visible = song_visibility_q(user=user, prefix="song__")
     return entries.annotate(
         song_ref=Case(
             When(visible, then=F("song_id")), default=None, output_field=BigIntegerField()
@@ -113,22 +112,10 @@ def snapshot_movers(
     return entries.filter(movement__gt=0).order_by("-movement", "position")
 
 
-def song_get_visible(*, song_id: int, user) -> Song:
-    songs = Song.objects.all()
-    if not is_editor_or_admin(user):
-        visible = Q(is_public=True, is_visible=True)
-        if user is not None and user.is_authenticated:
-            visible |= Q(artist__user=user)
-        songs = songs.filter(visible)
-    song = songs.filter(pk=song_id).first()
-    if song is None:
-        raise Http404("No such song.")
-    return song
-
-
 def track_history(
     *,
     chart: Chart,
+    user: Viewer,
     song_id: int | None = None,
     title: str = "",
     artist: str = "",
@@ -138,10 +125,11 @@ def track_history(
     """[{date, position}] of a song (by catalog id) or a title + artist, oldest first.
 
     When several tracks share the name (two versions charting the same day), each date
-    gives the best position.
+    gives the best position. A song the caller may not see is a 404, as at /songs/{id}/.
     """
     entries = ChartEntry.objects.filter(snapshot__chart=chart)
     if song_id is not None:
+        song_visible_for(user=user, song_id=song_id)
         entries = entries.filter(song_id=song_id)
     else:
         entries = entries.filter(track__name_key=name_key(title, artist))

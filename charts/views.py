@@ -235,10 +235,9 @@ class ChartHistoryView(APIView):
     def get(self, request, slug):
         query = validated_query(HistoryQuerySerializer, request)
         chart = selectors.chart_get(slug=slug)
-        if query.get("song") is not None:
-            selectors.song_get_visible(song_id=query["song"], user=request.user)
         points = selectors.track_history(
             chart=chart,
+            user=request.user,
             song_id=query.get("song"),
             title=query.get("title", ""),
             artist=query.get("artist", ""),
