@@ -105,6 +105,18 @@ def _test_settings(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _steady_ratelimit_clock(monkeypatch):
+    """Rate-limit windows end at a moment of each period; a test whose requests straddled one
+    would see its count reset and fail at random. Tests run at one fixed instant instead."""
+    import types
+
+    import django_ratelimit.core
+
+    now = 1_800_000_000.0 + 1
+    monkeypatch.setattr(django_ratelimit.core, "time", types.SimpleNamespace(time=lambda: now))
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache():
     cache.clear()
     yield

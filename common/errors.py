@@ -9,6 +9,7 @@ never reach DRF (unknown URLs, Django's own 400/403/500) use the same shape.
 from __future__ import annotations
 
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 
 
 class DomainError(Exception):
@@ -77,6 +78,12 @@ def error_response(status_code: int, code: str, detail: str) -> JsonResponse:
     )
 
 
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: a refused form post answers in the API's format, not HTML."""
+    return error_response(403, "csrf_failed", "CSRF verification failed.")
+
+
+@csrf_exempt  # also the catch-all for unknown /api/ URLs: a POST there is a 404, not a 403
 def not_found(request, exception=None):
     """JSON 404 for URLs that match no route (DRF views format their own)."""
     return error_response(404, "not_found", "Not found.")

@@ -99,3 +99,19 @@ def test_a_query_string_over_4_kb_is_a_json_414(client):
     response = client.get("/api/v1/songs/?search=" + "a" * 4100)
     assert response.status_code == 414
     assert response.json() == error("uri_too_long", "The query string is longer than 4096 bytes.")
+
+
+def test_a_post_to_an_unknown_api_url_is_a_json_404_not_a_csrf_page(client):
+    csrf_client = type(client)(enforce_csrf_checks=True)
+    response = csrf_client.post("/api/v1/no-such-thing/", {"a": 1})
+    assert response.status_code == 404
+    assert response.json() == error("not_found", "Not found.")
+
+
+def test_a_csrf_failure_is_json(client, django_user_model):
+    user = django_user_model.objects.create_user("csrf", "csrf@example.com", "pw-123456789")
+    csrf_client = type(client)(enforce_csrf_checks=True)
+    csrf_client.force_login(user)
+    response = csrf_client.post("/admin/logout/")
+    assert response.status_code == 403
+    assert response.json() == error("csrf_failed", "CSRF verification failed.")
