@@ -452,7 +452,11 @@ class _ErrorItemSerializer(serializers.Serializer):
 
 
 class AnalyticsErrorResponseSerializer(serializers.Serializer):
-    """400: a request the analytics API refuses (bad JSON, or validation naming the field)."""
+    """400: a request the analytics API refuses (bad JSON, or validation naming the field).
+
+    Open-ended on purpose: a query string's unknown parameter is named in ``attr`` (code
+    ``unknown_parameter``), which a per-field list of attrs cannot describe.
+    """
 
     type = serializers.ChoiceField(choices=["validation_error", "client_error"])
     errors = _ErrorItemSerializer(many=True)

@@ -36,7 +36,7 @@ from analytics.serializers import (
     parse_event_batch,
 )
 from catalog.models import Artist
-from common.api import documents_query_errors, validated_query
+from common.api import validated_query
 from common.filters import MAX_ID
 from common.parsers import LimitedJSONParser
 
@@ -100,12 +100,6 @@ def _rejected(exc: services.EventsRejected, *, single: bool) -> serializers.Vali
     )
 
 
-# The range endpoints' query errors, for the schema ("max_range" comes from ``validate``).
-documents_range_errors = documents_query_errors(
-    DateRangeQuerySerializer, extra={"from": ("max_range",)}
-)
-
-
 class EventCursorPagination(CursorPagination):
     """Newest first; ``limit`` 1-500 (default 50), anything else is a 400."""
 
@@ -158,20 +152,6 @@ class EventCursorPagination(CursorPagination):
         return result
 
 
-@documents_query_errors(
-    EventQuerySerializer,
-    extra={
-        "limit": (
-            "invalid",
-            "min_value",
-            "max_value",
-            "max_string_length",
-            "multiple_values",
-            "blank",
-        ),
-        "cursor": ("multiple_values", "blank"),
-    },
-)
 class EventsView(generics.ListAPIView):
     """POST: a listener reports events. GET: staff browse the raw events."""
 
@@ -190,6 +170,7 @@ class EventsView(generics.ListAPIView):
         summary="Raw listening events (staff)",
         description="Newest first; cursor pagination (`limit` up to 500).",
         parameters=[EventQuerySerializer],
+        responses={200: EventOutSerializer(many=True), 400: AnalyticsErrorResponseSerializer},
     )
     def get(self, request, *args, **kwargs):
         filters = validated_query(
@@ -230,19 +211,17 @@ class EventsView(generics.ListAPIView):
         )
 
 
-@documents_range_errors
 class SummaryView(APIView):
     permission_classes = [IsAnalyticsStaff]
 
     @extend_schema(
         parameters=[DateRangeQuerySerializer],
-        responses={200: SummarySerializer},
+        responses={200: SummarySerializer, 400: AnalyticsErrorResponseSerializer},
     )
     def get(self, request):
         return Response(selectors.analytics_summary(**_range(request)))
 
 
-@documents_range_errors
 class TrendsView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -250,13 +229,12 @@ class TrendsView(APIView):
         description="Top songs (those the caller may see), artists and genres over the "
         "range with the change against the previous period of the same length.",
         parameters=[DateRangeQuerySerializer],
-        responses={200: TrendsSerializer},
+        responses={200: TrendsSerializer, 400: AnalyticsErrorResponseSerializer},
     )
     def get(self, request):
         return Response(selectors.analytics_trends(viewer=request.user, **_range(request)))
 
 
-@documents_range_errors
 class UserEngagementView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -265,6 +243,7 @@ class UserEngagementView(APIView):
         parameters=[DateRangeQuerySerializer],
         responses={
             200: UserEngagementSerializer,
+            400: AnalyticsErrorResponseSerializer,
             403: OpenApiResponse(description="Someone else's figures"),
         },
     )
@@ -276,14 +255,13 @@ class UserEngagementView(APIView):
         return Response(selectors.user_engagement(user_id=pk, **_range(request)))
 
 
-@documents_range_errors
 class ArtistEngagementView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
         description="The artist account that owns the profile, editors and admins.",
         parameters=[DateRangeQuerySerializer],
-        responses={200: ArtistEngagementSerializer},
+        responses={200: ArtistEngagementSerializer, 400: AnalyticsErrorResponseSerializer},
     )
     def get(self, request, pk: int):
         artist = Artist.objects.filter(pk=pk).first() if pk <= MAX_ID else None
