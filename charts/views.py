@@ -1,17 +1,25 @@
-"""Charts API: thin views; the rules are in charts.selectors and charts.services."""
+"""Charts API: thin views; the rules are in charts.selectors and charts.services.
+
+Every view under /charts/{slug}/ is a ``ChartEndpoint``: the chart (and, where the view shows
+one, the snapshot) is resolved once, before the handler runs, like Sentry's ``convert_args``.
+"""
+
+from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from charts import selectors, services
+from charts.models import Chart, ChartEntry, ChartSnapshot
 from charts.serializers import (
     ArtistPresenceSerializer,
     ArtistsQuerySerializer,
@@ -23,6 +31,7 @@ from charts.serializers import (
     SnapshotQuerySerializer,
     TaskAcceptedSerializer,
 )
+from common.api import PAGINATION_PARAMS, documents_query_errors, validated_query
 from common.pagination import DefaultPagination
 from users.permissions import IsEditorOrAdmin
 
@@ -31,6 +40,10 @@ DAY = OpenApiParameter(
     "day", OpenApiTypes.DATE, OpenApiParameter.PATH, description="Snapshot date, YYYY-MM-DD."
 )
 
+# The 400s validated_query gives for the pagination parameters (the paginator's own
+# "invalid" is documented by common.schema), and for a path date that is not a calendar day.
+PAGINATION_ERRORS = dict.fromkeys(PAGINATION_PARAMS, ("multiple_values", "blank"))
+DAY_ERRORS = {"day": ("invalid",)}
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -45,53 +58,45 @@ def parse_day(value: str) -> date:
     raise serializers.ValidationError({"day": ["Invalid date: use YYYY-MM-DD."]}, code="invalid")
 
 
-def validated_query(serializer_class, request) -> dict:
-    """Validate the query string strictly: a blank value is an invalid value (not "absent",
-    as DRF reads form data), and a parameter given twice is refused."""
-    fields = serializer_class().fields
-    data, repeated = {}, {}
-    for name, values in request.query_params.lists():
-        if name in fields:
-            data[name] = values[-1]
-            if len(values) > 1:
-                repeated[name] = [
-                    serializers.ErrorDetail("Give this parameter once.", code="multiple_values")
-                ]
-    if repeated:
-        raise serializers.ValidationError(repeated)
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+class NoQuerySerializer(serializers.Serializer):
+    """The query string of an endpoint that takes no parameters (pagination aside)."""
 
 
-def documents_query_errors(query_serializer=None, *, path_day=False, non_field=False):
-    """Declare the validation errors a view raises for its query string (and path date),
-    so the OpenAPI schema lists them (drf-standardized-errors cannot see query serializers
-    used inside the view)."""
+# A view under /charts/{slug}/. After authentication and permissions, and before the
+# handler, it resolves in this order (the first failure answers):
+#
+# 1. the path date, when the URL has one (400 unless a calendar day written YYYY-MM-DD);
+# 2. ``self.query``: the query string, strictly, by ``query_serializer`` (400 naming the
+#    parameter; pagination parameters are allowed on paginated views);
+# 3. ``self.chart`` from the slug (404);
+# 4. with ``resolves_snapshot``, ``self.snapshot``: the one of ``snapshot_day`` (the path
+#    date by default), or the latest when that is None (404 when there is none).
+class ChartEndpoint(generics.GenericAPIView):
+    permission_classes = [AllowAny]
+    filter_backends: list = []
+    pagination_class = None
+    query_serializer: type[serializers.Serializer] = NoQuerySerializer
+    resolves_snapshot = False
 
-    def decorate(view):
-        codes: dict[str | None, set[str]] = {}
-        if query_serializer is not None:
-            for name, field in query_serializer().fields.items():
-                codes[name] = (set(field.error_messages) - {"required", "null"}) | {
-                    "multiple_values",
-                    "invalid",
-                }
-                if isinstance(field, serializers.CharField):
-                    # From the validators DRF adds to every CharField.
-                    codes[name] |= {
-                        "null_characters_not_allowed",
-                        "surrogate_characters_not_allowed",
-                    }
-        if path_day:
-            codes["day"] = {"invalid"}
-        if non_field:
-            codes["non_field_errors"] = {"invalid"}
-        for name, error_codes in codes.items():
-            view = extend_validation_errors(sorted(error_codes), field_name=name)(view)
-        return view
+    query: dict[str, Any]
+    chart: Chart
+    snapshot: ChartSnapshot
 
-    return decorate
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method == "OPTIONS" or not hasattr(self, request.method.lower()):
+            return  # metadata, or a 405 to come: nothing to resolve
+        path_day = parse_day(kwargs["day"]) if "day" in kwargs else None
+        allowed = PAGINATION_PARAMS if self.paginator is not None else ()
+        self.query = validated_query(self.query_serializer, request, allowed=allowed)
+        self.chart = selectors.chart_get(slug=kwargs["slug"])
+        if self.resolves_snapshot:
+            self.snapshot = selectors.snapshot_get(
+                chart=self.chart, day=self.snapshot_day(path_day)
+            )
+
+    def snapshot_day(self, path_day: date | None) -> date | None:
+        return path_day
 
 
 class SnapshotPagination(DefaultPagination):
@@ -123,31 +128,40 @@ class SnapshotPagination(DefaultPagination):
         return paginated
 
 
+@documents_query_errors(extra=PAGINATION_ERRORS)
 class ChartListView(generics.ListAPIView):
     """Charts with the date of their latest snapshot."""
 
     serializer_class = ChartSerializer
     permission_classes = [AllowAny]
-    filter_backends = []
+    filter_backends: list = []
 
     def get_queryset(self):
         return selectors.chart_list()
 
+    def list(self, request, *args, **kwargs):
+        validated_query(NoQuerySerializer, request, allowed=PAGINATION_PARAMS)
+        return super().list(request, *args, **kwargs)
 
-class _SnapshotEntriesView(generics.ListAPIView):
+
+# A page of one snapshot's entries: ``entries()`` says which. (Comments, not docstrings, on
+# these bases: a docstring would become every subclass's description in the schema.)
+class _SnapshotEntriesView(ChartEndpoint, generics.ListAPIView):
     serializer_class = ChartEntrySerializer
     pagination_class = SnapshotPagination
-    permission_classes = [AllowAny]
-    filter_backends = []
+    resolves_snapshot = True
 
-    def snapshot_response(self, entries, *, chart, snapshot) -> Response:
+    def entries(self) -> QuerySet[ChartEntry]:
+        raise NotImplementedError
+
+    def list(self, request, *args, **kwargs):
         page = self.paginator.paginate_snapshot(
-            entries, self.request, chart=chart, snapshot=snapshot, view=self
+            self.entries(), request, chart=self.chart, snapshot=self.snapshot, view=self
         )
         return self.paginator.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
-@documents_query_errors(SnapshotQuerySerializer)
+@documents_query_errors(SnapshotQuerySerializer, extra=PAGINATION_ERRORS)
 @extend_schema_view(
     get=extend_schema(
         parameters=[SLUG, SnapshotQuerySerializer],
@@ -156,17 +170,15 @@ class _SnapshotEntriesView(generics.ListAPIView):
     )
 )
 class ChartLatestView(_SnapshotEntriesView):
-    def list(self, request, slug):
-        query = validated_query(SnapshotQuerySerializer, request)
-        chart = selectors.chart_get(slug=slug)
-        snapshot = selectors.snapshot_get(chart=chart)
-        entries = selectors.snapshot_entries(
-            snapshot=snapshot, user=request.user, status=query.get("status")
+    query_serializer = SnapshotQuerySerializer
+
+    def entries(self) -> QuerySet[ChartEntry]:
+        return selectors.snapshot_entries(
+            snapshot=self.snapshot, user=self.request.user, status=self.query.get("status")
         )
-        return self.snapshot_response(entries, chart=chart, snapshot=snapshot)
 
 
-@documents_query_errors(SnapshotQuerySerializer, path_day=True)
+@documents_query_errors(SnapshotQuerySerializer, extra={**PAGINATION_ERRORS, **DAY_ERRORS})
 @extend_schema_view(
     get=extend_schema(
         parameters=[SLUG, DAY, SnapshotQuerySerializer],
@@ -174,19 +186,11 @@ class ChartLatestView(_SnapshotEntriesView):
         operation_id="charts_snapshot",
     )
 )
-class ChartSnapshotView(_SnapshotEntriesView):
-    def list(self, request, slug, day):
-        day = parse_day(day)
-        query = validated_query(SnapshotQuerySerializer, request)
-        chart = selectors.chart_get(slug=slug)
-        snapshot = selectors.snapshot_get(chart=chart, day=day)
-        entries = selectors.snapshot_entries(
-            snapshot=snapshot, user=request.user, status=query.get("status")
-        )
-        return self.snapshot_response(entries, chart=chart, snapshot=snapshot)
+class ChartSnapshotView(ChartLatestView):
+    pass
 
 
-@documents_query_errors(path_day=True)
+@documents_query_errors(extra={**PAGINATION_ERRORS, **DAY_ERRORS})
 @extend_schema_view(
     get=extend_schema(
         parameters=[SLUG, DAY],
@@ -195,15 +199,11 @@ class ChartSnapshotView(_SnapshotEntriesView):
     )
 )
 class ChartDroppedView(_SnapshotEntriesView):
-    def list(self, request, slug, day):
-        day = parse_day(day)
-        chart = selectors.chart_get(slug=slug)
-        snapshot = selectors.snapshot_get(chart=chart, day=day)
-        entries = selectors.snapshot_dropped_entries(snapshot=snapshot, user=request.user)
-        return self.snapshot_response(entries, chart=chart, snapshot=snapshot)
+    def entries(self) -> QuerySet[ChartEntry]:
+        return selectors.snapshot_dropped_entries(snapshot=self.snapshot, user=self.request.user)
 
 
-@documents_query_errors(MoversQuerySerializer)
+@documents_query_errors(MoversQuerySerializer, extra=PAGINATION_ERRORS)
 @extend_schema_view(
     get=extend_schema(
         parameters=[SLUG, MoversQuerySerializer],
@@ -212,19 +212,20 @@ class ChartDroppedView(_SnapshotEntriesView):
     )
 )
 class ChartMoversView(_SnapshotEntriesView):
-    def list(self, request, slug):
-        query = validated_query(MoversQuerySerializer, request)
-        chart = selectors.chart_get(slug=slug)
-        snapshot = selectors.snapshot_get(chart=chart, day=query.get("date"))
-        entries = selectors.snapshot_movers(
-            snapshot=snapshot, user=request.user, direction=query["direction"]
+    query_serializer = MoversQuerySerializer
+
+    def snapshot_day(self, path_day: date | None) -> date | None:
+        return self.query.get("date")
+
+    def entries(self) -> QuerySet[ChartEntry]:
+        return selectors.snapshot_movers(
+            snapshot=self.snapshot, user=self.request.user, direction=self.query["direction"]
         )
-        return self.snapshot_response(entries, chart=chart, snapshot=snapshot)
 
 
-@documents_query_errors(HistoryQuerySerializer, non_field=True)
-class ChartHistoryView(APIView):
-    permission_classes = [AllowAny]
+@documents_query_errors(HistoryQuerySerializer)
+class ChartHistoryView(ChartEndpoint):
+    query_serializer = HistoryQuerySerializer
 
     @extend_schema(
         parameters=[SLUG, HistoryQuerySerializer],
@@ -232,22 +233,20 @@ class ChartHistoryView(APIView):
         summary="A track's positions over time: ?song=<id>, or ?title=&artist=",
         operation_id="charts_history",
     )
-    def get(self, request, slug):
-        query = validated_query(HistoryQuerySerializer, request)
-        chart = selectors.chart_get(slug=slug)
+    def get(self, request, *args, **kwargs):
         points = selectors.track_history(
-            chart=chart,
+            chart=self.chart,
             user=request.user,
-            song_id=query.get("song"),
-            title=query.get("title", ""),
-            artist=query.get("artist", ""),
-            date_from=query.get("from"),
-            date_to=query.get("to"),
+            song_id=self.query.get("song"),
+            title=self.query.get("title", ""),
+            artist=self.query.get("artist", ""),
+            date_from=self.query.get("from"),
+            date_to=self.query.get("to"),
         )
         return Response(HistoryPointSerializer(points, many=True).data)
 
 
-@documents_query_errors(ArtistsQuerySerializer)
+@documents_query_errors(ArtistsQuerySerializer, extra=PAGINATION_ERRORS)
 @extend_schema_view(
     get=extend_schema(
         parameters=[SLUG, ArtistsQuerySerializer],
@@ -255,23 +254,21 @@ class ChartHistoryView(APIView):
         operation_id="charts_artists",
     )
 )
-class ChartArtistsView(generics.ListAPIView):
+class ChartArtistsView(ChartEndpoint, generics.ListAPIView):
     serializer_class = ArtistPresenceSerializer
-    permission_classes = [AllowAny]
-    filter_backends = []
+    pagination_class = DefaultPagination
+    query_serializer = ArtistsQuerySerializer
 
-    def list(self, request, slug):
-        query = validated_query(ArtistsQuerySerializer, request)
-        chart = selectors.chart_get(slug=slug)
+    def list(self, request, *args, **kwargs):
         ranking = selectors.chart_artist_ranking(
-            chart=chart, date_from=query.get("from"), date_to=query.get("to")
+            chart=self.chart, date_from=self.query.get("from"), date_to=self.query.get("to")
         )
         page = self.paginate_queryset(ranking)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 @extend_validation_errors(["no_feed_url"], field_name=None, methods=["post"])
-class ChartIngestView(APIView):
+class ChartIngestView(ChartEndpoint):
     permission_classes = [IsEditorOrAdmin]
 
     @extend_schema(
@@ -281,9 +278,8 @@ class ChartIngestView(APIView):
         summary="Queue a pull of the chart's feed (editors and admins)",
         operation_id="charts_ingest",
     )
-    def post(self, request, slug):
-        chart = selectors.chart_get(slug=slug)
-        task_id = services.chart_request_pull(chart=chart)
+    def post(self, request, *args, **kwargs):
+        task_id = services.chart_request_pull(chart=self.chart)
         return Response(
             TaskAcceptedSerializer({"task_id": task_id}).data, status=status.HTTP_202_ACCEPTED
         )

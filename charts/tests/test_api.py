@@ -402,8 +402,21 @@ def test_read_endpoints_refuse_writes(client_for, chart, name):
         ("/api/v1/charts/nope/", {}, 404, "not_found", None),
         ("/api/v1/charts/nope/2024-03-01/", {}, 404, "not_found", None),
         ("/api/v1/charts/top/2024-03-01/", {"status": "hot"}, 400, "invalid_choice", "status"),
-        ("/api/v1/charts/top/", {"status": ""}, 400, "invalid_choice", "status"),
-        ("/api/v1/charts/top/artists/", {"to": ""}, 400, "invalid", "to"),
+        ("/api/v1/charts/top/", {"status": ""}, 400, "blank", "status"),
+        ("/api/v1/charts/top/artists/", {"to": ""}, 400, "blank", "to"),
+        ("/api/v1/charts/top/", {"colour": "red"}, 400, "unknown_parameter", "colour"),
+        ("/api/v1/charts/", {"status": "new"}, 400, "unknown_parameter", "status"),
+        ("/api/v1/charts/top/2024-03-01/dropped/", {"x": "1"}, 400, "unknown_parameter", "x"),
+        (
+            "/api/v1/charts/top/history/",
+            {"title": "a", "artist": "b", "limit": "5"},
+            400,
+            "unknown_parameter",
+            "limit",
+        ),
+        ("/api/v1/charts/top/artists/", {"limit": ["1", "2"]}, 400, "multiple_values", "limit"),
+        ("/api/v1/charts/top/movers/", {"offset": ""}, 400, "blank", "offset"),
+        ("/api/v1/charts/top/", {"limit": "0"}, 400, "invalid", "limit"),
         (
             "/api/v1/charts/top/movers/",
             {"direction": ["up", "down"]},
@@ -450,6 +463,36 @@ def test_bad_input(api_client, chart, path, params, status, code, attr):
     body = response.json()
     assert body["type"] == ("validation_error" if status == 400 else "client_error")
     assert (body["errors"][0]["code"], body["errors"][0]["attr"]) == (code, attr)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "who", "status", "code"),
+    [
+        # A method the view lacks is 405 before anything is looked up.
+        ("post", "/api/v1/charts/nope/", "listener", 405, "method_not_allowed"),
+        # Authentication and permissions come before the chart.
+        ("post", "/api/v1/charts/nope/ingest/", None, 401, "not_authenticated"),
+        ("post", "/api/v1/charts/nope/ingest/", "listener", 403, "permission_denied"),
+        ("post", "/api/v1/charts/nope/ingest/?x=1", "editor", 400, "unknown_parameter"),
+        ("post", "/api/v1/charts/nope/ingest/", "editor", 404, "not_found"),
+        # Then the path date, then the query string, then the chart, then the snapshot.
+        ("get", "/api/v1/charts/nope/2024-02-30/?status=hot", None, 400, "invalid"),
+        ("get", "/api/v1/charts/nope/2024-03-01/?status=hot", None, 400, "invalid_choice"),
+        ("get", "/api/v1/charts/nope/2024-03-01/?status=new", None, 404, "not_found"),
+        ("get", "/api/v1/charts/top/2023-03-01/?status=new", None, 404, "not_found"),
+    ],
+)
+def test_chart_endpoints_resolve_in_order(client_for, chart, method, path, who, status, code):
+    user = {None: None, "listener": UserFactory(), "editor": EditorFactory()}[who]
+    with mock.patch("common.tasks.send_task_now") as send_task_now:
+        response = getattr(client_for(user), method)(path)
+    assert response.status_code == status
+    assert response.json()["errors"][0]["code"] == code
+    send_task_now.assert_not_called()
+
+
+def test_options_needs_no_chart(api_client):
+    assert api_client.options("/api/v1/charts/nope/").status_code == 200
 
 
 def test_chart_without_snapshots_is_404(api_client):
@@ -503,8 +546,11 @@ def test_query_counts_do_not_grow_with_the_rows(
             kwargs["day"] = (D1 + timedelta(2)).isoformat()
         if name == "chart-history":
             params = {"title": f"{slug}-0", "artist": f"Artist of {slug}-0"}
+        paginated = name != "chart-history"
         with django_assert_num_queries(queries):
-            response = api_client.get(url(name, **kwargs), {**params, "limit": 100})
+            response = api_client.get(
+                url(name, **kwargs), {**params, **({"limit": 100} if paginated else {})}
+            )
         assert response.status_code == 200
         body = response.json()
         returned[slug] = len(body if isinstance(body, list) else body["results"])
