@@ -95,7 +95,7 @@ def _rejected(exc: services.EventsRejected, *, single: bool) -> serializers.Vali
             (error.field if single else f"{index}.{error.field}"): [
                 ErrorDetail(error.detail, code=error.code)
             ]
-            for index, error in sorted(exc.errors.items())
+            for index, error in sorted(exc.rejected.items())
         }
     )
 

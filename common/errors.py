@@ -8,6 +8,8 @@ never reach DRF (unknown URLs, Django's own 400/403/500) use the same shape.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -27,7 +29,27 @@ class DomainError(Exception):
 
 
 class ValidationFailed(DomainError):
-    """Input that is well-formed but breaks a rule (400, ``validation_error``)."""
+    """Input that is well-formed but breaks a rule (400, ``validation_error``).
+
+    One error (``detail``, ``code``, ``attr``), or several: ``errors={attr: [detail, ...]}``
+    where a detail is a message (code ``invalid``) or a ``(message, code)`` pair.
+    """
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        attr=None,
+        errors: Mapping[str, Sequence[str | tuple[str, str]]] | None = None,
+    ):
+        super().__init__(detail, code=code, attr=attr)
+        self.errors = {
+            field: [
+                item if isinstance(item, tuple) else (item, self.default_code) for item in items
+            ]
+            for field, items in (errors or {}).items()
+        }
 
 
 class PermissionDenied(DomainError):

@@ -21,6 +21,13 @@ class _StatusError(exceptions.APIException):
 
 
 def to_api_exception(exc: DomainError) -> exceptions.APIException:
+    if isinstance(exc, ValidationFailed) and exc.errors:
+        return serializers.ValidationError(
+            {
+                field: [serializers.ErrorDetail(detail, code=code) for detail, code in items]
+                for field, items in exc.errors.items()
+            }
+        )
     if isinstance(exc, ValidationFailed):
         key = exc.attr or "non_field_errors"
         return serializers.ValidationError(

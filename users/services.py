@@ -4,11 +4,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
-from rest_framework import serializers
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from common.errors import ValidationFailed, field_error
 from users.models import Role, User
 
 
@@ -20,7 +20,7 @@ def _ensure_unique(*, username: str, email: str, exclude_id: int | None = None) 
     if email and others.filter(email__iexact=email).exists():
         errors["email"] = ["A user with that e-mail already exists."]
     if errors:
-        raise serializers.ValidationError(errors)
+        raise ValidationFailed(errors=errors)
 
 
 @transaction.atomic
@@ -30,7 +30,7 @@ def user_register(*, username: str, email: str, password: str) -> User:
     try:
         validate_password(password, user=user)
     except DjangoValidationError as exc:
-        raise serializers.ValidationError({"password": list(exc.messages)}) from exc
+        raise ValidationFailed(errors={"password": list(exc.messages)}) from exc
     user.set_password(password)
     user.save()
     return user
@@ -69,11 +69,11 @@ def user_admin_update(*, user: User, role: str | None = None, is_blocked: bool |
 
 def user_logout(*, user: User, refresh: str) -> None:
     try:
-        token = RefreshToken(refresh)
+        token = RefreshToken(refresh)  # type: ignore[arg-type]  # the stubs miss str
     except TokenError as exc:
-        raise serializers.ValidationError({"refresh": [str(exc)]}) from exc
+        raise field_error("refresh", str(exc)) from exc
     if str(token.get("user_id")) != str(user.pk):
-        raise serializers.ValidationError({"refresh": ["This token belongs to another user."]})
+        raise field_error("refresh", "This token belongs to another user.")
     token.blacklist()
 
 

@@ -41,14 +41,14 @@ class EventsRejected(ValidationFailed):
     """Events that break a rule only the database can check (a song the user may not see,
     a position past the song's end); nothing of the batch is stored.
 
-    ``errors`` maps each refused event's index in the batch to its error. As a plain
+    ``rejected`` maps each refused event's index in the batch to its error. As a plain
     ``ValidationFailed`` it names the first one (``<index>.<field>``).
     """
 
     def __init__(self, errors: dict[int, EventError]):
         index, first = next(iter(errors.items()))
         super().__init__(first.detail, code=first.code, attr=f"{index}.{first.field}")
-        self.errors = errors
+        self.rejected = errors
 
 
 # The batch travels as one JSON document that PostgreSQL unpacks: one cheap parameter instead

@@ -286,5 +286,5 @@ def test_the_ingest_service_raises_a_domain_error(listener, song):
         services.events_ingest(user=listener, events=events)
     assert isinstance(raised.value, services.EventsRejected)
     assert (raised.value.attr, raised.value.code) == ("1.song", "does_not_exist")
-    assert raised.value.errors == {1: EventError("song", "Song not found.", "does_not_exist")}
+    assert raised.value.rejected == {1: EventError("song", "Song not found.", "does_not_exist")}
     assert ListeningEvent.objects.count() == 0
