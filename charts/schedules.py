@@ -1,19 +1,18 @@
 """Celery Beat entries of the charts app, collected by `manage.py setup_schedules`."""
 
 from charts.models import Chart
-from charts.services import chart_seed_from_settings
 
 # Apple refreshes its feeds during the (US) night; pull after that, spread over the hour.
 PULL_HOUR_UTC = 9
 
 
 def schedules() -> list[dict]:
-    """One daily pull per active chart with a feed URL (CHART_FEEDS charts are created first).
+    """One daily pull per active chart with a feed URL. A pure read: setup_schedules creates
+    the CHART_FEEDS charts (services.chart_seed_from_settings) before collecting.
 
     The periodic tasks stay editable in the admin; running setup_schedules again resets
     them to these values.
     """
-    chart_seed_from_settings()
     return [
         {
             "name": f"charts.pull {chart.slug}",

@@ -1,28 +1,32 @@
-"""Celery tasks of the charts app: thin wrappers around charts.services."""
+"""Celery tasks of the charts app: thin wrappers around charts.services.
+
+Routing lives in ``settings.CELERY_TASK_ROUTES``.
+"""
 
 from celery import shared_task
 
 from charts.fetching import FetchError
 from charts.models import Chart, IngestionRun
 from charts.services import chart_pull
+from common.tasks import TEMPORARY_ERRORS, retry_policy
 
 
 @shared_task(
     name="charts.pull",
     bind=True,
     acks_late=True,
-    autoretry_for=(FetchError,),
-    retry_backoff=300,  # 5, 10, 20 min: the feed server already failed several quick retries
-    retry_backoff_max=3600,
-    retry_jitter=True,
-    max_retries=3,
+    # 5, 10, 20 min: the feed server already failed several quick retries inside the request.
+    **retry_policy(
+        errors=(FetchError, *TEMPORARY_ERRORS), backoff=300, backoff_max=3600, max_retries=3
+    ),
     soft_time_limit=240,
     time_limit=300,
 )
 def chart_pull_task(self, chart_id: int, trigger: str = IngestionRun.Trigger.SCHEDULE) -> dict:
     """Pull one chart's feed. Safe to run twice: an unchanged feed is a 304 or the same
-    checksum, and a changed one replaces the day's snapshot. Only temporary fetch errors
-    (re-raised by the service) are retried."""
+    checksum, and a changed one replaces the day's snapshot. Only temporary errors are
+    retried: fetch errors the service re-raises as temporary, and a database or cache that
+    is briefly away."""
     chart = Chart.objects.filter(pk=chart_id).only("id", "active").first()
     if chart is None:
         return {"status": "skipped", "reason": "chart deleted"}

@@ -279,7 +279,14 @@ class ChartIngestView(ChartEndpoint):
         operation_id="charts_ingest",
     )
     def post(self, request, *args, **kwargs):
-        task_id = services.chart_request_pull(chart=self.chart)
+        try:
+            task_id = services.chart_request_pull(chart=self.chart)
+        except services.ChartNotPullable as exc:
+            # A request-wide error (attr null), as this endpoint has always answered; the
+            # common handler would name it "non_field_errors".
+            raise serializers.ValidationError(
+                [serializers.ErrorDetail(exc.detail, code=exc.code)]
+            ) from exc
         return Response(
             TaskAcceptedSerializer({"task_id": task_id}).data, status=status.HTTP_202_ACCEPTED
         )

@@ -8,6 +8,7 @@ from unittest import mock
 import pytest
 import requests
 import responses
+from django.db import OperationalError
 from responses import matchers
 
 from charts import services
@@ -239,7 +240,7 @@ def test_csv_feed_takes_its_date_from_the_url(sleeps):
 def test_unexpected_errors_close_the_run_and_propagate(chart, pull):
     responses.get(chart.feed_url, body=tr_sample())
     with (
-        mock.patch("charts.services.chart_ingest", side_effect=RuntimeError("db down")),
+        mock.patch("charts.services.pulls.chart_ingest", side_effect=RuntimeError("db down")),
         pytest.raises(RuntimeError),
     ):
         pull()
@@ -268,18 +269,32 @@ def test_task_runs_the_pull(chart):
     assert (run.task_id, run.trigger) == ("abc", "manual")
 
 
-def test_task_retries_when_the_pull_reraises_a_temporary_error(chart):
+@pytest.mark.parametrize(
+    "error",
+    [
+        FetchError("HTTP 503", status=503, temporary=True),
+        OperationalError("the database went away"),
+    ],
+)
+def test_task_retries_temporary_errors(chart, error):
     with (
-        mock.patch(
-            "charts.tasks.chart_pull",
-            side_effect=FetchError("HTTP 503", status=503, temporary=True),
-        ),
+        mock.patch("charts.tasks.chart_pull", side_effect=error),
         mock.patch.object(chart_pull_task, "retry", side_effect=RuntimeError("retry")) as retry,
         pytest.raises(RuntimeError, match="retry"),
     ):
         chart_pull_task.apply(kwargs={"chart_id": chart.pk}, throw=True)
     assert retry.call_count == 1
     assert chart_pull_task.max_retries == 3 and chart_pull_task.time_limit == 300
+
+
+def test_task_does_not_retry_other_errors(chart):
+    with (
+        mock.patch("charts.tasks.chart_pull", side_effect=ValueError("a bug")),
+        mock.patch.object(chart_pull_task, "retry") as retry,
+        pytest.raises(ValueError, match="a bug"),
+    ):
+        chart_pull_task.apply(kwargs={"chart_id": chart.pk}, throw=True)
+    retry.assert_not_called()
 
 
 def test_task_skips_inactive_or_deleted_charts(chart):

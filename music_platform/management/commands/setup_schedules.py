@@ -4,6 +4,8 @@ Each app may provide ``<app>/schedules.py`` with a function ``schedules()`` retu
 list of dicts: ``{"name", "task", "crontab": {minute, hour, ...}`` or ``"every_seconds"``,
 optional ``"kwargs"``, ``"queue"``, ``"description"``}``. Running the command twice
 changes nothing the second time; staff can still edit the tasks in the admin.
+``schedules()`` only reads: the writes schedules depend on (the charts listed in
+CHART_FEEDS) are made here first, in the same transaction as the periodic tasks.
 """
 
 import json
@@ -14,6 +16,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+from charts.services import chart_seed_from_settings
 
 
 def collect_schedules() -> list[dict]:
@@ -60,7 +64,11 @@ class Command(BaseCommand):
     help = "Create or update the periodic tasks run by Celery Beat (idempotent)."
 
     def handle(self, *args, **options):
-        specs = collect_schedules()
         with transaction.atomic():
+            # The writes that schedules depend on come first; collecting them is a pure read.
+            seeded = chart_seed_from_settings()
+            specs = collect_schedules()
             changed = sum(upsert_periodic_task(spec) for spec in specs)
+        if seeded:
+            self.stdout.write(f"{len(seeded)} charts created from CHART_FEEDS.")
         self.stdout.write(f"{len(specs)} periodic tasks checked, {changed} created or updated.")
