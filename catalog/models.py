@@ -298,19 +298,34 @@ class PlaylistActivity(models.Model):
         return f"{self.action} song {self.song_id} in playlist {self.playlist_id}"
 
 
-class PlaylistExportDelivery(models.Model):
-    """One row per export e-mail sent: what makes a redelivered export task send nothing.
+class PlaylistExport(models.Model):
+    """One requested export e-mail: what the user reads at ``exports/{task_id}/`` and what
+    makes the export task idempotent (its status, in the database: DESIGN.md §6 rule 12)."""
 
-    In the database, not the cache (DESIGN.md §6 rule 12): the cache may be down or evicted.
-    """
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Skipped"
+        FAILED = "failed", "Failed"
 
-    export_id = models.CharField(max_length=64, unique=True)
-    playlist = models.ForeignKey(Playlist, null=True, on_delete=models.SET_NULL, related_name="+")
+    task_id = models.CharField(max_length=64, unique=True)
+    playlist = models.ForeignKey(
+        Playlist, null=True, on_delete=models.SET_NULL, related_name="exports"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playlist_exports"
+    )
     target_email = models.EmailField()
-    sent_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    detail = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"export {self.export_id} to {self.target_email}"
+        return f"export {self.task_id} ({self.status})"
 
 
 class AlbumLike(models.Model):

@@ -39,6 +39,7 @@ from catalog.models import (
     Genre,
     Playlist,
     PlaylistActivity,
+    PlaylistExport,
     PlaylistSong,
     Song,
 )
@@ -394,6 +395,16 @@ def song_export_row(song: Song) -> dict[str, Any]:
         "spotify_id": song.spotify_id,
         "audio_features": {name: getattr(song, name) for name in AUDIO_FEATURES},
     }
+
+
+def playlist_export_get(*, playlist: Playlist, user, task_id: str) -> PlaylistExport:
+    """One of the caller's own exports of this playlist, else 404."""
+    export = PlaylistExport.objects.filter(
+        playlist=playlist, requested_by_id=getattr(user, "pk", None), task_id=task_id
+    ).first()
+    if export is None:
+        raise Http404("No export matches the given query.")
+    return export
 
 
 def playlist_export_document(*, playlist: Playlist, user) -> dict[str, Any]:

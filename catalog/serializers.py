@@ -14,6 +14,7 @@ from catalog.models import (
     Genre,
     Playlist,
     PlaylistActivity,
+    PlaylistExport,
     PlaylistSong,
     Song,
 )
@@ -333,7 +334,17 @@ class CollaboratorInputSerializer(serializers.Serializer):
 
 
 class ExportInputSerializer(serializers.Serializer):
-    target_email = serializers.EmailField(max_length=254)
+    target_email = serializers.EmailField(
+        max_length=254,
+        required=False,
+        help_text="Optional: your account's own address (exports go nowhere else).",
+    )
+
+
+class PlaylistExportSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PlaylistExport
+        fields = ["task_id", "status", "target_email", "detail", "created_at", "finished_at"]
 
 
 class CoverUploadSerializer(serializers.Serializer):

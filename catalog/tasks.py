@@ -33,21 +33,20 @@ def is_temporary_mail_error(exc: BaseException) -> bool:
 @shared_task(
     bind=True,
     name="catalog.playlist_export",
+    acks_late=True,  # a worker killed mid-send leaves the message for another worker
+    reject_on_worker_lost=True,
     max_retries=EXPORT_MAX_RETRIES,
     soft_time_limit=120,
     time_limit=180,
 )
-def playlist_export(self, *, playlist_id: int, requested_by_id: int, target_email: str) -> str:
-    """E-mail a playlist as a JSON attachment; retried with backoff on temporary SMTP errors."""
+def playlist_export(self, *, export_id: str) -> str:
+    """E-mail a recorded playlist export (idempotent by its row); temporary SMTP errors are
+    retried with backoff, and an export that can never be sent is marked failed."""
     try:
-        return services.playlist_export_send(
-            playlist_id=playlist_id,
-            requested_by_id=requested_by_id,
-            target_email=target_email,
-            export_id=self.request.id,
-        )
+        return services.playlist_export_send(export_id=export_id)
     except OSError as exc:  # smtplib.SMTPException is an OSError
-        if not is_temporary_mail_error(exc):
+        if not is_temporary_mail_error(exc) or self.request.retries >= self.max_retries:
+            services.playlist_export_fail(export_id=export_id, reason=f"mail refused: {exc}")
             raise
         countdown = get_exponential_backoff_interval(
             factor=EXPORT_BACKOFF_SECONDS,

@@ -41,6 +41,7 @@ from catalog.serializers import (
     PlaylistAddSongsSerializer,
     PlaylistEntrySerializer,
     PlaylistExportAcceptedSerializer,
+    PlaylistExportSerializer,
     PlaylistInputSerializer,
     PlaylistListQuerySerializer,
     PlaylistMoveSongSerializer,
@@ -333,6 +334,9 @@ def _with_etag(response: Response, snapshot_id: str) -> Response:
 @extend_validation_errors(
     ["does_not_exist", "is_owner"], field_name="user_id", actions=["collaborators"]
 )
+@extend_validation_errors(
+    ["no_address", "not_your_address"], field_name="target_email", actions=["export"]
+)
 @extend_schema_view(
     list=extend_schema(
         parameters=[
@@ -543,6 +547,22 @@ class PlaylistViewSet(
         data = ExportInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         task_id = services.playlist_export_request(
-            user=request.user, playlist=playlist, target_email=data.validated_data["target_email"]
+            user=request.user,
+            playlist=playlist,
+            target_email=data.validated_data.get("target_email"),
         )
         return Response({"task_id": task_id}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={200: PlaylistExportSerializer}, summary="One of your exports")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"exports/(?P<task_id>[0-9a-f-]{36})",
+        permission_classes=[IsAuthenticated],
+    )
+    def export_status(self, request, pk=None, task_id=None):
+        playlist = self.get_object()
+        export = selectors.playlist_export_get(
+            playlist=playlist, user=request.user, task_id=task_id
+        )
+        return Response(PlaylistExportSerializer(export).data)

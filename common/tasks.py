@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from celery import current_app
@@ -58,17 +59,31 @@ def send_task_now(
 
 
 def enqueue_after_commit(
-    name: str, *, kwargs: dict[str, Any] | None = None, queue: str | None = None
+    name: str,
+    *,
+    kwargs: dict[str, Any] | None = None,
+    queue: str | None = None,
+    task_id: str | None = None,
+    on_failure: Callable[[], None] | None = None,
 ) -> str:
     """Send task ``name`` once the current transaction commits; return its id.
 
     Outside a transaction the task is sent at once. Raises ``ServiceUnavailable`` when the
-    broker cannot take the message (at commit: the data is saved, the task is not queued).
+    broker cannot take the message (at commit: the data is saved, the task is not queued);
+    ``on_failure`` runs first, so a caller can mark the row it saved for the task as failed.
+    ``task_id`` lets a caller store the id in that row before the task exists.
     """
-    task_id = str(uuid.uuid4())
-    transaction.on_commit(
-        lambda: send_task_now(name, kwargs=kwargs, queue=queue, task_id=task_id), robust=False
-    )
+    task_id = task_id or str(uuid.uuid4())
+
+    def send() -> None:
+        try:
+            send_task_now(name, kwargs=kwargs, queue=queue, task_id=task_id)
+        except ServiceUnavailable:
+            if on_failure is not None:
+                on_failure()
+            raise
+
+    transaction.on_commit(send, robust=False)
     return task_id
 
 

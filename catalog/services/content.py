@@ -69,7 +69,30 @@ def artist_create(
         if Artist.objects.filter(user_id=user.pk).exists():
             raise ValidationFailed("You already manage an artist profile.", code="invalid")
         owner = user
-    artist = Artist.objects.create(name=name, slug=artist_unique_slug(name), bio=bio, user=owner)
+    # Parallel requests can pick the same free slug (or, for one artist account, both pass
+    # the check above); the database refuses the second insert, so try again with a fresh
+    # slug inside a savepoint, and report a duplicate profile as the 400 it is.
+    from django.db import IntegrityError
+
+    for _attempt in range(5):
+        slug = artist_unique_slug(name)
+        try:
+            with transaction.atomic():
+                artist = Artist.objects.create(name=name, slug=slug, bio=bio, user=owner)
+            break
+        except IntegrityError as exc:
+            if owner is not None and Artist.objects.filter(user_id=owner.pk).exists():
+                raise ValidationFailed(
+                    "You already manage an artist profile.", code="invalid"
+                ) from exc
+            if not Artist.objects.filter(slug=slug).exists():
+                raise
+    else:
+        raise ValidationFailed(
+            "Artists with this name are being created right now; try again.",
+            code="conflict",
+            attr="name",
+        )
     if genres:
         artist.genres.set(genres)
     return artist

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,12 +13,13 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from catalog import selectors
 from catalog.models import (
     Playlist,
     PlaylistActivity,
-    PlaylistExportDelivery,
+    PlaylistExport,
     PlaylistSong,
     new_snapshot_id,
 )
@@ -277,49 +279,82 @@ def playlist_remove_collaborator(*, user, playlist: Playlist, collaborator_id: i
     return playlist
 
 
-def playlist_export_request(*, user, playlist: Playlist, target_email: str) -> str:
-    """Enqueue the export e-mail after commit; return the Celery task id."""
+def playlist_export_request(*, user, playlist: Playlist, target_email: str | None = None) -> str:
+    """Record an export and queue its e-mail after commit; return the task id.
+
+    Exports go to the account's own address only: a sender-chosen recipient with a
+    sender-chosen subject (the playlist name) would make the platform an open relay.
+    """
+    own = (user.email or "").strip()
+    if not own:
+        raise field_error("target_email", "Your account has no e-mail address.", "no_address")
+    if target_email and target_email.strip().lower() != own.lower():
+        raise field_error(
+            "target_email", "Exports go to your account's own e-mail address.", "not_your_address"
+        )
+    task_id = str(uuid.uuid4())
+    export = PlaylistExport.objects.create(
+        task_id=task_id, playlist=playlist, requested_by=user, target_email=own
+    )
     return enqueue_after_commit(
         "catalog.playlist_export",
-        kwargs={
-            "playlist_id": playlist.pk,
-            "requested_by_id": user.pk,
-            "target_email": target_email,
-        },
+        kwargs={"export_id": task_id},
+        task_id=task_id,
+        on_failure=lambda: _export_finish(export.pk, PlaylistExport.Status.FAILED, "queue down"),
     )
 
 
-def playlist_export_send(
-    *, playlist_id: int, requested_by_id: int, target_email: str, export_id: str | None = None
-) -> str:
-    """Build and e-mail the export; safe to run twice for one ``export_id``.
+def _export_finish(pk: int, status: str, detail: str = "") -> None:
+    PlaylistExport.objects.filter(pk=pk).update(
+        status=status, detail=detail[:200], finished_at=timezone.now()
+    )
 
-    Re-reads everything: if the playlist is gone or its requester may no longer see it,
-    nothing is sent. The delivery row is written in the same transaction as the send: a
-    second run of the same export waits on its unique key and then finds it (no second
-    e-mail), and a failed send rolls it back so that the retry sends. Returns what happened
-    (``sent`` or the reason for skipping).
+
+def playlist_export_send(*, export_id: str) -> str:
+    """Send one recorded export; safe to run twice, or again after a crash.
+
+    The row is locked and its status checked and written in the same transaction as the
+    e-mail: a second run of the same export waits for the first and then finds it done; a
+    run killed mid-send leaves it ``queued`` for the redelivered task. Re-reads everything:
+    if the playlist is gone or the requester may no longer see it, nothing is sent. Returns
+    the export's final status (``sent``, ``skipped``), or ``missing`` for an unknown id.
     """
-    playlist = Playlist.objects.select_related("owner").filter(pk=playlist_id).first()
-    if playlist is None:
-        return "playlist_missing"
-    user = User.objects.filter(pk=requested_by_id, is_active=True, is_blocked=False).first()
-    if user is None:
-        return "requester_missing"
-    if not selectors.playlists_visible_to(user=user).filter(pk=playlist.pk).exists():
-        return "no_access"
     with transaction.atomic():
-        if export_id:
-            _, created = PlaylistExportDelivery.objects.get_or_create(
-                export_id=export_id,
-                defaults={"playlist": playlist, "target_email": target_email},
-            )
-            if not created:
-                return "already_sent"
-        _export_message(playlist=playlist, user=user, target_email=target_email).send(
+        export = (
+            PlaylistExport.objects.select_for_update(of=("self",))
+            .select_related("playlist__owner", "requested_by")
+            .filter(task_id=export_id)
+            .first()
+        )
+        if export is None:
+            return "missing"
+        if export.status != PlaylistExport.Status.QUEUED:
+            return export.status
+        user, playlist = export.requested_by, export.playlist
+        reason = ""
+        if playlist is None:
+            reason = "the playlist was deleted"
+        elif not user.is_active or user.is_blocked:
+            reason = "the account is not active"
+        elif not selectors.playlists_visible_to(user=user).filter(pk=playlist.pk).exists():
+            reason = "the playlist is no longer visible to you"
+        if reason:
+            _export_finish(export.pk, PlaylistExport.Status.SKIPPED, reason)
+            return PlaylistExport.Status.SKIPPED
+        assert playlist is not None
+        _export_message(playlist=playlist, user=user, target_email=export.target_email).send(
             fail_silently=False
         )
-    return "sent"
+        _export_finish(export.pk, PlaylistExport.Status.SENT)
+    return PlaylistExport.Status.SENT
+
+
+def playlist_export_fail(*, export_id: str, reason: str) -> None:
+    """Mark an export failed for good (the task gave up: a permanent SMTP error or no more
+    retries), so its reader does not wait for it."""
+    PlaylistExport.objects.filter(task_id=export_id, status=PlaylistExport.Status.QUEUED).update(
+        status=PlaylistExport.Status.FAILED, detail=reason[:200], finished_at=timezone.now()
+    )
 
 
 def _export_message(*, playlist: Playlist, user, target_email: str) -> EmailMessage:

@@ -1,5 +1,7 @@
-"""Playlist export: 202 + task id, enqueued after commit; the task e-mails a JSON attachment
-(locmem backend, and once through a real SMTP server); retries; per-user rate limit."""
+"""Playlist export: an export row and 202 + task id, enqueued after commit; exports go to the
+account's own address only; the task e-mails a JSON attachment (locmem backend, and once
+through a real SMTP server), is idempotent by its row, retries temporary errors; the status
+is readable at exports/{task_id}/; per-user rate limit."""
 
 import email
 import json
@@ -12,7 +14,7 @@ from django.core import mail
 from django.core.cache import cache
 from django.core.mail import EmailMessage
 
-from catalog.models import PlaylistExportDelivery
+from catalog.models import PlaylistExport
 from catalog.tasks import EXPORT_MAX_RETRIES, playlist_export
 from catalog.tests.factories import PlaylistFactory, SongFactory
 from users.tests.factories import UserFactory
@@ -39,11 +41,17 @@ def export_url(playlist) -> str:
     return f"/api/v1/playlists/{playlist.pk}/export/"
 
 
-def run_task(playlist, user, target="me@example.com", task_id="export-1"):
-    return playlist_export.apply(
-        kwargs={"playlist_id": playlist.pk, "requested_by_id": user.pk, "target_email": target},
+def run_task(playlist, user, task_id="export-1"):
+    """Record an export as the API does, then run its task in this process."""
+    PlaylistExport.objects.get_or_create(
         task_id=task_id,
+        defaults={"playlist": playlist, "requested_by": user, "target_email": user.email},
     )
+    return playlist_export.apply(kwargs={"export_id": task_id}, task_id=task_id)
+
+
+def export_status(task_id: str) -> str:
+    return PlaylistExport.objects.get(task_id=task_id).status
 
 
 def expected_songs(playlist):
@@ -101,71 +109,129 @@ def assert_document_matches(document: dict, playlist):
     assert [s["title"] for s in document["songs"]] == ["First", "Second"]
 
 
-def test_request_returns_202_and_enqueues_after_commit(
+def test_request_records_the_export_and_enqueues_it_after_commit(
     owner, playlist, client_for, queued_tasks, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(owner).post(export_url(playlist), {"target_email": "me@example.com"})
+        response = client_for(owner).post(export_url(playlist), {"target_email": owner.email})
         assert queued_tasks() == []  # not before the transaction commits
     assert response.status_code == 202
     assert list(response.json()) == ["task_id"]
-    kwargs = {
-        "playlist_id": playlist.pk,
-        "requested_by_id": owner.pk,
-        "target_email": "me@example.com",
-    }
-    assert queued_tasks() == [("catalog.playlist_export", kwargs, response.json()["task_id"])]
+    task_id = response.json()["task_id"]
+    assert queued_tasks() == [("catalog.playlist_export", {"export_id": task_id}, task_id)]
+    export = PlaylistExport.objects.get(task_id=task_id)
+    assert (export.playlist, export.requested_by, export.target_email, export.status) == (
+        playlist,
+        owner,
+        owner.email,
+        "queued",
+    )
 
 
-@pytest.mark.parametrize("target", ["", "not-an-email", "a@b", "x@example.com\nBcc: y@example.com"])
-def test_invalid_target_is_400_and_nothing_is_enqueued(
-    target, owner, playlist, client_for, queued_tasks, django_capture_on_commit_callbacks
+def test_the_address_defaults_to_the_accounts_own(owner, playlist, client_for):
+    response = client_for(owner).post(export_url(playlist))
+    assert response.status_code == 202
+    assert PlaylistExport.objects.get().target_email == owner.email
+
+
+@pytest.mark.parametrize(
+    ("target", "code"),
+    [
+        ("", "blank"),
+        ("not-an-email", "invalid"),
+        ("a@b", "invalid"),
+        ("x@example.com\nBcc: y@example.com", "invalid"),
+        ("friend@example.org", "not_your_address"),  # no open relay
+    ],
+)
+def test_a_bad_or_foreign_target_is_400_and_nothing_is_recorded(
+    target, code, owner, playlist, client_for, queued_tasks, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client_for(owner).post(export_url(playlist), {"target_email": target})
     assert response.status_code == 400
-    assert response.json()["errors"][0]["attr"] == "target_email"
+    assert [(e["attr"], e["code"]) for e in response.json()["errors"]] == [("target_email", code)]
     assert callbacks == [] and queued_tasks() == []
+    assert not PlaylistExport.objects.exists()
+
+
+def test_an_account_without_an_address_cannot_export(playlist, client_for):
+    user = UserFactory(email="")
+    playlist.collaborators.add(user)
+    response = client_for(user).post(export_url(playlist))
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "no_address"
 
 
 def test_export_of_a_playlist_you_cannot_see_is_404(
     playlist, client_for, queued_tasks, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = client_for(UserFactory()).post(
-            export_url(playlist), {"target_email": "a@example.com"}
-        )
-        anonymous = client_for(None).post(export_url(playlist), {"target_email": "a@example.com"})
+        response = client_for(UserFactory()).post(export_url(playlist))
+        anonymous = client_for(None).post(export_url(playlist))
     assert response.status_code == 404
     assert anonymous.status_code == 401
     assert callbacks == [] and queued_tasks() == []
+    assert not PlaylistExport.objects.exists()
 
 
 def test_exports_are_rate_limited_per_user(owner, playlist, client_for):
     client = client_for(owner)
     for _ in range(10):
-        assert (
-            client.post(export_url(playlist), {"target_email": "me@example.com"}).status_code == 202
-        )
-    limited = client.post(export_url(playlist), {"target_email": "me@example.com"})
+        assert client.post(export_url(playlist)).status_code == 202
+    limited = client.post(export_url(playlist))
     assert limited.status_code == 429
     assert int(limited["Retry-After"]) > 0
     # Another user has their own budget.
     other = UserFactory()
     playlist.collaborators.add(other)
-    assert (
-        client_for(other).post(export_url(playlist), {"target_email": "o@example.com"}).status_code
-        == 202
-    )
+    assert client_for(other).post(export_url(playlist)).status_code == 202
 
 
 @pytest.mark.django_db(transaction=True)  # real commits, so on_commit runs in the request
-def test_broker_outage_is_503(owner, playlist, client_for, broker_down):
+def test_broker_outage_is_503_and_the_export_is_marked_failed(
+    owner, playlist, client_for, broker_down
+):
     client = client_for(owner)
     client.raise_request_exception = False  # 5xx are reported as exceptions; see the response
-    response = client.post(export_url(playlist), {"target_email": "me@example.com"})
+    response = client.post(export_url(playlist))
     assert response.status_code == 503
     assert response.json()["errors"][0]["code"] == "service_unavailable"
+    export = PlaylistExport.objects.get()
+    assert (export.status, export.detail) == ("failed", "queue down")
+
+
+def status_url(playlist, task_id: str) -> str:
+    return f"/api/v1/playlists/{playlist.pk}/exports/{task_id}/"
+
+
+def test_the_requester_reads_the_exports_status(owner, playlist, client_for):
+    task_id = client_for(owner).post(export_url(playlist)).json()["task_id"]
+    queued = client_for(owner).get(status_url(playlist, task_id))
+    assert queued.status_code == 200
+    body = queued.json()
+    assert body == {
+        "task_id": task_id,
+        "status": "queued",
+        "target_email": owner.email,
+        "detail": "",
+        "created_at": body["created_at"],
+        "finished_at": None,
+    }
+    playlist_export.apply(kwargs={"export_id": task_id}, task_id=task_id)
+    sent = client_for(owner).get(status_url(playlist, task_id)).json()
+    assert (sent["status"], sent["finished_at"] is not None) == ("sent", True)
+
+
+def test_nobody_else_reads_an_export(owner, playlist, client_for):
+    task_id = client_for(owner).post(export_url(playlist)).json()["task_id"]
+    collaborator = UserFactory()
+    playlist.collaborators.add(collaborator)
+    assert client_for(collaborator).get(status_url(playlist, task_id)).status_code == 404
+    assert client_for(UserFactory()).get(status_url(playlist, task_id)).status_code == 404
+    assert client_for(None).get(status_url(playlist, task_id)).status_code == 401
+    unknown = "00000000-0000-0000-0000-000000000000"
+    assert client_for(owner).get(status_url(playlist, unknown)).status_code == 404
 
 
 def test_task_sends_one_email_with_the_playlist_as_json(owner, playlist):
@@ -173,7 +239,7 @@ def test_task_sends_one_email_with_the_playlist_as_json(owner, playlist):
     assert result.get() == "sent"
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
-    assert message.to == ["me@example.com"]
+    assert message.to == [owner.email]
     assert message.subject == "Your playlist export: Road Trip"  # no header injection
     [(filename, content, mimetype)] = message.attachments
     assert filename == f"playlist-{playlist.pk}.json"
@@ -183,7 +249,7 @@ def test_task_sends_one_email_with_the_playlist_as_json(owner, playlist):
 
 def test_task_is_safe_to_run_twice(owner, playlist):
     assert run_task(playlist, owner, task_id="same").get() == "sent"
-    assert run_task(playlist, owner, task_id="same").get() == "already_sent"
+    assert run_task(playlist, owner, task_id="same").get() == "sent"
     assert len(mail.outbox) == 1
 
 
@@ -191,28 +257,30 @@ def test_task_stays_safe_to_run_twice_with_the_cache_down(owner, playlist, setti
     # Idempotency lives in the database: flushing (or losing) Redis must not resend.
     assert run_task(playlist, owner, task_id="same").get() == "sent"
     cache.clear()
-    assert run_task(playlist, owner, task_id="same").get() == "already_sent"
+    assert run_task(playlist, owner, task_id="same").get() == "sent"
     assert len(mail.outbox) == 1
-    assert PlaylistExportDelivery.objects.get().export_id == "same"
 
 
-def test_a_failed_send_leaves_no_delivery_row_so_the_retry_sends(owner, playlist):
+def test_a_failed_send_leaves_the_export_queued_so_the_retry_sends(owner, playlist):
     outcomes = [smtplib.SMTPServerDisconnected("gone"), 1]
     with mock.patch.object(EmailMessage, "send", side_effect=outcomes) as send:
         assert run_task(playlist, owner, task_id="flaky").get() == "sent"
-    assert send.call_count == 2  # the failed attempt's row was rolled back
-    assert PlaylistExportDelivery.objects.filter(export_id="flaky").count() == 1
+    assert send.call_count == 2  # the failed attempt left the row queued
+    assert export_status("flaky") == "sent"
 
 
 def test_task_rechecks_access(owner, playlist):
     stranger = UserFactory()
-    assert run_task(playlist, stranger).get() == "no_access"
-    playlist_id = playlist.pk
-    playlist.delete()
-    result = playlist_export.apply(
-        kwargs={"playlist_id": playlist_id, "requested_by_id": owner.pk, "target_email": "a@b.co"}
+    assert run_task(playlist, stranger, task_id="stranger").get() == "skipped"
+    assert PlaylistExport.objects.get(task_id="stranger").detail == (
+        "the playlist is no longer visible to you"
     )
-    assert result.get() == "playlist_missing"
+    PlaylistExport.objects.create(
+        task_id="gone", playlist=playlist, requested_by=owner, target_email=owner.email
+    )
+    playlist.delete()
+    assert playlist_export.apply(kwargs={"export_id": "gone"}).get() == "skipped"
+    assert playlist_export.apply(kwargs={"export_id": "unknown"}).get() == "missing"
     assert mail.outbox == []
 
 
@@ -230,6 +298,7 @@ def test_permanent_smtp_errors_are_not_retried(owner, playlist):
         result = run_task(playlist, owner)
     assert result.failed()
     assert send.call_count == 1
+    assert export_status("export-1") == "failed"
 
 
 def test_retries_stop_after_the_limit(owner, playlist):
@@ -237,6 +306,7 @@ def test_retries_stop_after_the_limit(owner, playlist):
         result = run_task(playlist, owner)
     assert result.failed()
     assert send.call_count == EXPORT_MAX_RETRIES + 1
+    assert export_status("export-1") == "failed"
 
 
 class RecordingHandler:
@@ -291,11 +361,11 @@ def _json_attachment(message: email.message.Message) -> tuple[str, dict]:
 
 def test_export_through_a_real_smtp_server(owner, playlist, smtp_server):
     handler = smtp_server(fail_first=1)  # the first delivery gets a 451 and is retried
-    assert run_task(playlist, owner, target="friend@example.org").get() == "sent"
+    assert run_task(playlist, owner).get() == "sent"
     assert len(handler.messages) == 1
     message = handler.messages[0]
-    assert handler.envelopes[0].rcpt_tos == ["friend@example.org"]
-    assert message["To"] == "friend@example.org"
+    assert handler.envelopes[0].rcpt_tos == [owner.email]
+    assert message["To"] == owner.email
     assert message["Subject"] == "Your playlist export: Road Trip"
     filename, document = _json_attachment(message)
     assert filename == f"playlist-{playlist.pk}.json"
