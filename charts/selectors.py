@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TypedDict
 
 from django.db.models import (
     BigIntegerField,
@@ -32,6 +33,22 @@ _STATUS_FILTERS = {
     "down": Q(movement__lt=0),
     "same": Q(movement=0),
 }
+
+
+class HistoryPoint(TypedDict):
+    date: date
+    position: int
+
+
+class ArtistPresence(TypedDict):
+    artist_key: str
+    artist_credit: str
+    catalog_name: str | None
+    artist: int | None
+    entries: int
+    tracks: int
+    days: int
+    best_position: int
 
 
 def chart_list() -> QuerySet[Chart]:
@@ -80,7 +97,7 @@ def _entries_for(user: Viewer) -> QuerySet[ChartEntry]:
 
 
 def snapshot_entries(
-    *, snapshot: ChartSnapshot, user, status: str | None = None
+    *, snapshot: ChartSnapshot, user: Viewer, status: str | None = None
 ) -> QuerySet[ChartEntry]:
     entries = _entries_for(user).filter(snapshot=snapshot)
     if status:
@@ -88,7 +105,7 @@ def snapshot_entries(
     return entries.order_by("position")
 
 
-def snapshot_dropped_entries(*, snapshot: ChartSnapshot, user) -> QuerySet[ChartEntry]:
+def snapshot_dropped_entries(*, snapshot: ChartSnapshot, user: Viewer) -> QuerySet[ChartEntry]:
     """Entries of the chart's previous snapshot whose track is not in this one."""
     previous = (
         ChartSnapshot.objects.filter(chart_id=snapshot.chart_id, date__lt=snapshot.date)
@@ -104,7 +121,7 @@ def snapshot_dropped_entries(*, snapshot: ChartSnapshot, user) -> QuerySet[Chart
 
 
 def snapshot_movers(
-    *, snapshot: ChartSnapshot, user, direction: str = "up"
+    *, snapshot: ChartSnapshot, user: Viewer, direction: str = "up"
 ) -> QuerySet[ChartEntry]:
     entries = _entries_for(user).filter(snapshot=snapshot)
     if direction == "down":
@@ -121,7 +138,7 @@ def track_history(
     artist: str = "",
     date_from: date | None = None,
     date_to: date | None = None,
-) -> list[dict]:
+) -> list[HistoryPoint]:
     """[{date, position}] of a song (by catalog id) or a title + artist, oldest first.
 
     When several tracks share the name (two versions charting the same day), each date
@@ -154,7 +171,7 @@ def chart_date_bounds(*, chart: Chart) -> tuple[date | None, date | None]:
 
 def chart_artist_ranking(
     *, chart: Chart, date_from: date | None = None, date_to: date | None = None
-) -> QuerySet:
+) -> QuerySet[ChartEntry, ArtistPresence]:
     """Artists by chart presence in a date range: entries (track-days) first, then the best
     position. Grouped by the normalised primary artist, so unmatched entries count too."""
     entries = ChartEntry.objects.filter(snapshot__chart=chart)

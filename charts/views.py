@@ -7,6 +7,7 @@ one, the snapshot) is resolved once, before the handler runs, like Sentry's ``co
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -15,6 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, serializers, status
+from rest_framework.pagination import BasePagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -42,8 +44,9 @@ DAY = OpenApiParameter(
 
 # The 400s validated_query gives for the pagination parameters (the paginator's own
 # "invalid" is documented by common.schema), and for a path date that is not a calendar day.
-PAGINATION_ERRORS = dict.fromkeys(PAGINATION_PARAMS, ("multiple_values", "blank"))
-DAY_ERRORS = {"day": ("invalid",)}
+ErrorCodes = dict[str | None, Iterable[str]]
+PAGINATION_ERRORS: ErrorCodes = dict.fromkeys(PAGINATION_PARAMS, ("multiple_values", "blank"))
+DAY_ERRORS: ErrorCodes = {"day": ("invalid",)}
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -74,7 +77,7 @@ class NoQuerySerializer(serializers.Serializer):
 class ChartEndpoint(generics.GenericAPIView):
     permission_classes = [AllowAny]
     filter_backends: list = []
-    pagination_class = None
+    pagination_class: type[BasePagination] | None = None
     query_serializer: type[serializers.Serializer] = NoQuerySerializer
     resolves_snapshot = False
 
@@ -155,10 +158,12 @@ class _SnapshotEntriesView(ChartEndpoint, generics.ListAPIView):
         raise NotImplementedError
 
     def list(self, request, *args, **kwargs):
-        page = self.paginator.paginate_snapshot(
+        paginator = self.paginator
+        assert isinstance(paginator, SnapshotPagination)
+        page = paginator.paginate_snapshot(
             self.entries(), request, chart=self.chart, snapshot=self.snapshot, view=self
         )
-        return self.paginator.get_paginated_response(self.get_serializer(page, many=True).data)
+        return paginator.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 @documents_query_errors(SnapshotQuerySerializer, extra=PAGINATION_ERRORS)

@@ -14,6 +14,7 @@ import dataclasses
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from typing import Any, TypeAlias
 
 from django.db import connection, transaction
 from django.db.models import Count, Min
@@ -32,6 +33,8 @@ from charts.trends import TrackSummary, TrendFields, TrendState
 from common.bulk import copy_rows
 
 _ANALYZE_AFTER = 20_000  # entry rows written in one call
+
+Row: TypeAlias = tuple[Any, ...]  # raw column values, as read or written in bulk
 
 
 @dataclasses.dataclass
@@ -182,7 +185,7 @@ def _recompute_trends(
         .values_list("date", "id")
     )
     # Rows as tuples: (id, track_id, position, *trend fields).
-    stored_entries: dict[int, list[tuple]] = defaultdict(list)
+    stored_entries: dict[int, list[Row]] = defaultdict(list)
     if stored_days:
         for snapshot_id, *row in (
             ChartEntry.objects.filter(snapshot_id__in=stored_days.values())
@@ -192,7 +195,7 @@ def _recompute_trends(
             stored_entries[snapshot_id].append(tuple(row))
 
     results: dict[date, list[TrendFields]] = {}
-    changed: list[tuple] = []
+    changed: list[Row] = []
     for day in sorted({*new, *stored_days}):
         if day in new:
             results[day] = state.advance(new[day])
@@ -208,7 +211,7 @@ def _recompute_trends(
     return results, len(changed)
 
 
-def _update_trend_fields(rows: Sequence[tuple]) -> None:
+def _update_trend_fields(rows: Sequence[Row]) -> None:
     """Set the trend fields of (id, *TREND_FIELDS) rows with UPDATE ... FROM unnest(arrays),
     one statement per 10,000 rows: bulk_update's CASE WHEN per row takes about a minute for
     the ~25,000 rows that backfilling one mid-year day of a daily top 200 changes."""
@@ -268,7 +271,7 @@ _ENTRY_COLUMNS = (
 )
 
 
-def _entry_row(snapshot_id: int, track: ChartTrack, entry: ParsedEntry, fields: TrendFields):
+def _entry_row(snapshot_id: int, track: ChartTrack, entry: ParsedEntry, fields: TrendFields) -> Row:
     return (
         snapshot_id,
         entry.position,
@@ -291,7 +294,7 @@ def _entry_row(snapshot_id: int, track: ChartTrack, entry: ParsedEntry, fields: 
     )
 
 
-def _copy_entries(rows: Sequence[tuple]) -> None:
+def _copy_entries(rows: Sequence[Row]) -> None:
     """Insert entry rows with COPY: a year of a daily top 200 is ~75,000 rows, and building
     model instances for bulk_create costs more than the database work."""
     copy_rows(table=ChartEntry._meta.db_table, columns=_ENTRY_COLUMNS, rows=rows)
