@@ -6,7 +6,7 @@ Pure Python + numpy (no Django): the seed endpoint's filters, the content fallba
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,7 +55,7 @@ VECTOR_ATTRIBUTES = tuple(a for a in ATTRIBUTES.values() if a.weight > 0)
 _WEIGHTS = np.sqrt(np.array([a.weight for a in VECTOR_ATTRIBUTES]))
 
 
-def _column(rows: list[Mapping[str, float | None]], attribute: Attribute) -> np.ndarray:
+def _column(rows: Sequence[Mapping[str, float | None]], attribute: Attribute) -> np.ndarray:
     """One attribute of many songs scaled onto [0, 1]; missing values sit in the middle."""
     raw = np.array(
         [np.nan if row.get(attribute.name) is None else row[attribute.name] for row in rows],
@@ -65,7 +65,7 @@ def _column(rows: list[Mapping[str, float | None]], attribute: Attribute) -> np.
     return np.where(np.isnan(scaled), 0.5, scaled)
 
 
-def feature_matrix(rows: list[Mapping[str, float | None]]) -> np.ndarray:
+def feature_matrix(rows: Sequence[Mapping[str, float | None]]) -> np.ndarray:
     """The weighted [0, 1] vectors of songs (mappings with the attribute names), one a row."""
     if not rows:
         return np.zeros((0, len(VECTOR_ATTRIBUTES)))
@@ -84,7 +84,7 @@ def closeness(matrix: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 
 def target_closeness(
-    rows: list[Mapping[str, float | None]], targets: Mapping[str, float]
+    rows: Sequence[Mapping[str, float | None]], targets: Mapping[str, float]
 ) -> np.ndarray:
     """How near each song is to the requested ``target_`` values (1 = exactly on target).
 

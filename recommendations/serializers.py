@@ -6,8 +6,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Artist, Genre
+from catalog.selectors import songs_visible_to
 from catalog.serializers import MAX_ID, SongSerializer
-from recommendations import selectors
+from common.fields import SafeSlugRelatedField
 from recommendations.features import ATTRIBUTES
 from recommendations.models import Mood
 
@@ -66,7 +67,10 @@ def _attribute_field(name: str, kind: str) -> serializers.Field:
 
 
 class SeedQuerySerializer(serializers.Serializer):
-    """Query of GET /recommendations/: seeds, limit, and min_/max_/target_ attributes."""
+    """Query of GET /recommendations/: seeds, limit, and min_/max_/target_ attributes.
+
+    Track seeds are songs the caller may see (context ``request``): others are unknown.
+    """
 
     seed_artists = CommaSeparatedField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
@@ -118,8 +122,10 @@ class SeedQuerySerializer(serializers.Serializer):
 
         artists = list(Artist.objects.filter(id__in=artist_ids).prefetch_related("genres"))
         genres = list(Genre.objects.filter(slug__in=genre_slugs))
-        # Hidden songs are unknown seeds: their existence is not revealed.
-        tracks = list(selectors.visible_songs().filter(id__in=track_ids))
+        # Songs the caller may not see are unknown seeds: their existence is not revealed.
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        tracks = list(songs_visible_to(user=user).filter(id__in=track_ids))
         for attr, wanted, found, label in (
             ("seed_artists", artist_ids, {a.id for a in artists}, "artist id"),
             ("seed_genres", genre_slugs, {g.slug for g in genres}, "genre"),
@@ -153,7 +159,7 @@ class LimitQuerySerializer(serializers.Serializer):
 
 class TrendingQuerySerializer(LimitQuerySerializer):
     window = serializers.ChoiceField(choices=["24h", "7d", "30d"], default="7d")
-    genre = serializers.SlugRelatedField(
+    genre = SafeSlugRelatedField(
         slug_field="slug", queryset=Genre.objects.all(), required=False, help_text="Genre slug."
     )
 

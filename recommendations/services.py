@@ -1,28 +1,25 @@
-"""Writes: model builds, picks refreshes, preferences, Spotify enrichment."""
+"""Writes: model builds (one at a time), picks refreshes and their cache, preferences."""
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import time
 import uuid
-from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
-from rest_framework import serializers
-from rest_framework.renderers import JSONRenderer
 
-from catalog.images import check_image_upload
-from catalog.models import Album, Artist, Genre, Song
+from catalog.models import Artist, Genre, Song
 from common.tasks import enqueue_after_commit
 from recommendations import selectors
 from recommendations.features import mood_targets, target_closeness
@@ -35,8 +32,6 @@ from recommendations.models import (
     UserPreferences,
 )
 from recommendations.picks import Candidate, Source, blend, ranked
-from recommendations.serializers import PicksSerializer
-from recommendations.spotify import SpotifyClient, SpotifyError
 from users.models import User
 
 logger = logging.getLogger(__name__)
@@ -59,7 +54,8 @@ WEIGHT_POPULAR = 0.1
 
 
 def picks_cache_key(user_id: int) -> str:
-    return f"recommendations:me:{user_id}"
+    # v2: the cache holds plain data since services stopped rendering (v1 held JSON bytes).
+    return f"recommendations:me:v2:{user_id}"
 
 
 def _log(**fields) -> RecommendationLog:
@@ -122,7 +118,7 @@ def recommendation_model_activate(*, model: RecommendationModel) -> Recommendati
 def _prune_old_models() -> None:
     stale = list(RecommendationModel.objects.filter(is_active=False).order_by("-created_at", "-id"))
     stale = stale[MODELS_KEPT - 1 :]
-    files = [m.artifact.name for m in stale if m.artifact]
+    files = [m.artifact.name for m in stale if m.artifact.name]
     RecommendationModel.objects.filter(pk__in=[m.pk for m in stale]).delete()
     for name in files:
         default_storage.delete(name)
@@ -131,13 +127,48 @@ def _prune_old_models() -> None:
     ).delete()
 
 
+# One build at a time, across workers and hosts: a PostgreSQL session-level advisory lock held
+# for the whole build (the fit included). It lives in the database, not the cache, which may be
+# down (DESIGN.md §6 rule 12); a worker that dies loses its connection and so the lock.
+BUILD_LOCK_ID = zlib.crc32(b"recommendations.build_model")
+
+
+@contextmanager
+def model_build_lock() -> Iterator[bool]:
+    """Try to take the build lock without waiting; yields whether this caller holds it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [BUILD_LOCK_ID])
+        (acquired,) = cursor.fetchone()
+    try:
+        yield bool(acquired)
+    finally:
+        if acquired:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [BUILD_LOCK_ID])
+            except DatabaseError:
+                # A lost connection has released the lock along with its session.
+                logger.warning("Could not release the model build lock", exc_info=True)
+
+
 def recommendation_model_build() -> RecommendationModel | None:
     """Fit the engine on everyone's interactions and swap it in atomically.
 
     The artifact file is written first, then the model row, its song neighbours and the
     switch of the active flag commit together: readers see the old model or the new one,
     never a mix. Older models beyond MODELS_KEPT are removed with their files.
+
+    A build already running elsewhere makes this one a no-op (None, nothing logged), so a
+    redelivered or doubled schedule never fits twice at once.
     """
+    with model_build_lock() as acquired:
+        if not acquired:
+            logger.info("Another model build is running; this one is skipped.")
+            return None
+        return _build()
+
+
+def _build() -> RecommendationModel | None:
     started = time.perf_counter()
     artifact_name = ""
     try:
@@ -218,7 +249,8 @@ class _PicksBatch:
         self.table = selectors.interaction_table(user_ids=user_ids)
         self.skipped = selectors.recently_skipped_songs(user_ids=user_ids)
         self.preferences = selectors.preferences_for_users(user_ids=user_ids)
-        self.trending = selectors.trending_songs(window="7d", limit=200)
+        # Computed ahead of any reader: the anonymous rule (readers are filtered again).
+        self.trending = selectors.trending_songs(user=None, window="7d", limit=200)
         self.popular = selectors.popular_song_ids(limit=100)
 
         self.history: dict[int, dict[int, int]] = {u: {} for u in user_ids}
@@ -375,7 +407,7 @@ def user_picks_refresh(*, user_ids: Sequence[int]) -> int:
     try:
         batch = _PicksBatch(user_ids, model)
         now = timezone.now().isoformat()
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "user_id": user_id,
                 "model_id": model.pk if model else None,
@@ -409,49 +441,46 @@ def user_picks_refresh(*, user_ids: Sequence[int]) -> int:
     return len(rows)
 
 
-@dataclass(frozen=True)
-class RenderedPicks:
-    """A listener's picks as the JSON body of /recommendations/me/, with its song ids."""
-
-    song_ids: list[int]
-    body: bytes
-
-
-def _render_picks(picks: UserPicks) -> RenderedPicks:
-    songs = selectors.songs_for_display(ids=[item["song"] for item in picks.items])
-    by_id = {item["song"]: item for item in picks.items}
-    tracks = [
-        {"song": song, "score": by_id[song.id]["score"], "reason": by_id[song.id]["reason"]}
-        for song in songs
-    ]
-    data = PicksSerializer({"generated_at": picks.generated_at, "tracks": tracks}).data
-    return RenderedPicks(song_ids=[song.id for song in songs], body=JSONRenderer().render(data))
+def _cached_picks(picks: selectors.Picks) -> dict[str, Any]:
+    """What the picks cache holds: plain data (no model instances, nothing rendered)."""
+    return {
+        "generated_at": picks.generated_at,
+        "items": [(t.song.id, t.score, t.reason) for t in picks.tracks],
+    }
 
 
-def user_picks_get_or_compute(*, user) -> tuple[RenderedPicks, str]:
+def _stored_picks_for(*, user: Any, stored: UserPicks | None) -> selectors.Picks | None:
+    if stored is None:
+        return None
+    items = [(item["song"], item["score"], item["reason"]) for item in stored.items]
+    return selectors.Picks(stored.generated_at, selectors.scored_tracks(user=user, items=items))
+
+
+def user_picks_get_or_compute(*, user: Any) -> tuple[selectors.Picks, str]:
     """The listener's picks and where they came from: ``cache``, ``database`` or ``computed``.
 
-    The cache holds the rendered body (no serialising on a hit) and is used only while
-    all its songs are still visible (one indexed query); stored picks with no visible
-    song left, or none at all, are computed on the spot.
+    Picks are computed for anyone (a task has no caller) and filtered here for the reader,
+    whose visibility may differ. The cache holds the reader's song ids, scores and reasons;
+    it is used only while every one of its songs is still visible to the reader (the same
+    query loads them for display). Stored picks with no visible song left, or none at all,
+    are computed on the spot.
     """
     key = picks_cache_key(user.pk)
     cached = cache.get(key)
-    if (
-        cached is not None
-        and cached.song_ids
-        and len(selectors.visible_song_ids(ids=cached.song_ids)) == len(cached.song_ids)
-    ):
-        return cached, "cache"
+    if cached is not None and cached["items"]:
+        tracks = selectors.scored_tracks(user=user, items=cached["items"])
+        if len(tracks) == len(cached["items"]):
+            return selectors.Picks(cached["generated_at"], tracks), "cache"
     source = "database"
-    picks = selectors.user_picks_get(user=user)
-    rendered = _render_picks(picks) if picks is not None else None
-    if rendered is None or not rendered.song_ids:
+    picks = _stored_picks_for(user=user, stored=selectors.user_picks_get(user=user))
+    if picks is None or not picks.tracks:
         user_picks_refresh(user_ids=[user.pk])
-        rendered = _render_picks(selectors.user_picks_get(user=user))
+        picks = _stored_picks_for(user=user, stored=selectors.user_picks_get(user=user))
         source = "computed"
-    cache.set(key, rendered, PICKS_CACHE_SECONDS)
-    return rendered, source
+    if picks is None:  # an inactive account is not refreshed
+        picks = selectors.Picks(timezone.now(), [])
+    cache.set(key, _cached_picks(picks), PICKS_CACHE_SECONDS)
+    return picks, source
 
 
 def user_picks_refresh_enqueue(*, user) -> str:
@@ -475,121 +504,3 @@ def user_preferences_update(
     UserPicks.objects.filter(user=user).delete()
     transaction.on_commit(lambda: cache.delete(picks_cache_key(user.pk)))
     return prefs
-
-
-# --- Spotify enrichment -----------------------------------------------------------------
-
-ARTWORK_MAX_PIXELS = 640
-
-
-def _free_spotify_id(model, spotify_id: str, *, exclude_pk: int) -> bool:
-    return not model.objects.filter(spotify_id=spotify_id).exclude(pk=exclude_pk).exists()
-
-
-def _artwork(client: SpotifyClient, album: Album, images: list[dict]) -> bool:
-    """Store the album's Spotify artwork as its cover when it has none. True if stored."""
-    fitting = [i for i in images if (i.get("width") or 0) <= ARTWORK_MAX_PIXELS] or images
-    if not fitting or album.cover:
-        return False
-    best = max(fitting, key=lambda i: i.get("width") or 0)
-    try:
-        data = client.download(best["url"], max_bytes=5 * 1024 * 1024)
-        checked = check_image_upload(io.BytesIO(data), field="cover")
-    except (SpotifyError, serializers.ValidationError) as exc:
-        logger.warning("Artwork for album %s refused: %s", album.pk, exc)
-        return False
-    album.cover.save(f"cover.{checked.extension}", ContentFile(checked.data), save=False)
-    return True
-
-
-@transaction.atomic
-def song_apply_spotify_track(
-    *, song: Song, track: dict, client: SpotifyClient | None = None
-) -> list[str]:
-    """Copy a matched Spotify track onto the song (and its album and artist where free).
-
-    Returns what changed. A Spotify id already used by another row is left alone.
-    """
-    changed = []
-    song = (
-        Song.objects.select_for_update(of=("self",))
-        .select_related("album", "artist")
-        .get(pk=song.pk)
-    )
-    if not song.spotify_id and _free_spotify_id(Song, track["id"], exclude_pk=song.pk):
-        song.spotify_id = track["id"]
-        changed.append("spotify_id")
-    popularity = track.get("popularity")
-    if isinstance(popularity, int) and 0 <= popularity <= 100 and song.popularity != popularity:
-        song.popularity = popularity
-        changed.append("popularity")
-    if changed:
-        song.save(update_fields=[*changed, "updated_at"])
-
-    album, album_data = song.album, track.get("album") or {}
-    if album is not None:
-        album_fields = []
-        album_id = album_data.get("id")
-        if (
-            album_id
-            and not album.spotify_id
-            and _free_spotify_id(Album, album_id, exclude_pk=album.pk)
-        ):
-            album.spotify_id = album_id
-            album_fields.append("spotify_id")
-        if client is not None and _artwork(client, album, album_data.get("images") or []):
-            album_fields.append("cover")
-        if album_fields:
-            album.save(update_fields=[*album_fields, "updated_at"])
-            changed += [f"album.{f}" for f in album_fields]
-
-    artist, artist_id = song.artist, ((track.get("artists") or [{}])[0]).get("id")
-    if (
-        artist_id
-        and not artist.spotify_id
-        and _free_spotify_id(Artist, artist_id, exclude_pk=artist.pk)
-    ):
-        artist.spotify_id = artist_id
-        artist.save(update_fields=["spotify_id", "updated_at"])
-        changed.append("artist.spotify_id")
-    return changed
-
-
-def catalog_spotify_enrich(
-    *,
-    client: SpotifyClient,
-    limit: int,
-    refresh: bool = False,
-    artwork: bool = True,
-    progress: Callable[[str], None] = lambda message: None,
-) -> Counter:
-    """Match songs without a Spotify id by ISRC or title and artist; with ``refresh``,
-    also re-read popularity of already matched songs (50 per request)."""
-    counts: Counter = Counter()
-    unmatched = (
-        Song.objects.filter(spotify_id__isnull=True)
-        .select_related("artist")
-        .order_by("-popularity", "id")[:limit]
-    )
-    for index, song in enumerate(unmatched, start=1):
-        track = client.search_track(title=song.title, artist=song.artist.name, isrc=song.isrc)
-        if track is None:
-            counts["unmatched"] += 1
-        else:
-            changed = song_apply_spotify_track(
-                song=song, track=track, client=client if artwork else None
-            )
-            counts["matched"] += 1
-            counts["artwork"] += "album.cover" in changed
-        if index % 50 == 0:
-            progress(f"{index} songs searched")
-    if refresh:
-        linked = list(Song.objects.filter(spotify_id__isnull=False).order_by("id")[:limit])
-        for start in range(0, len(linked), 50):
-            chunk = {s.spotify_id: s for s in linked[start : start + 50]}
-            for track in client.tracks(list(chunk)):
-                if track.get("id") in chunk:
-                    changed = song_apply_spotify_track(song=chunk[track["id"]], track=track)
-                    counts["refreshed"] += "popularity" in changed
-            progress(f"{min(start + 50, len(linked))} linked songs re-read")
-    return counts

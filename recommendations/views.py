@@ -1,14 +1,18 @@
 """Thin HTTP layer: validate the query, run one selector or service, render."""
 
-from django.http import HttpResponse
+from __future__ import annotations
+
+from typing import Any
+
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
-from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.selectors import song_visible_for
+from common.api import documents_query_errors, validated_query
 from recommendations import selectors, services
 from recommendations.serializers import (
     GenreSeedsSerializer,
@@ -24,27 +28,6 @@ from recommendations.serializers import (
 )
 from recommendations.throttles import PicksRefreshThrottle
 
-
-def document_validation_errors(serializer_class, *, method: str, extra=None):
-    """Declare in the OpenAPI schema the 400 error codes a serializer can raise.
-
-    drf-standardized-errors only documents request bodies; this covers query-string
-    serializers, and codes of list items reported on the list itself (ItemsListField).
-    """
-
-    def codes_of(field) -> list[str]:
-        child = getattr(field, "child", None)
-        return sorted(set(field.error_messages) | set(getattr(child, "error_messages", {})))
-
-    def decorate(view):
-        fields = {name: codes_of(field) for name, field in serializer_class().fields.items()}
-        for name, codes in {**fields, **(extra or {})}.items():
-            view = extend_validation_errors(codes, field_name=name, methods=[method])(view)
-        return view
-
-    return decorate
-
-
 X_DATA_SOURCE = OpenApiParameter(
     "X-Data-Source",
     str,
@@ -54,11 +37,21 @@ X_DATA_SOURCE = OpenApiParameter(
     description="Where the picks came from: Redis, the stored picks, or computed now.",
 )
 
+# The query string of an endpoint that takes no parameters: any parameter is a 400.
+NoQuerySerializer = serializers.Serializer
 
-@document_validation_errors(
-    SeedQuerySerializer,
-    method="get",
-    extra={"non_field_errors": ["invalid", "no_seeds", "too_many_seeds"]},
+# PreferencesSerializer's ItemsListFields report an item's error on the list itself
+# ("favorite_genres", not "favorite_genres.0"), with the item's code: the schema lists the
+# items' codes under the list's name (drf-standardized-errors documents the rest of the body).
+PREFERENCE_ITEM_ERRORS = {
+    name: set(field.child.error_messages)
+    for name, field in PreferencesSerializer().fields.items()
+    if isinstance(field, serializers.ListField)
+}
+
+
+@documents_query_errors(
+    SeedQuerySerializer, extra={"non_field_errors": ["no_seeds", "too_many_seeds"]}
 )
 class SeedRecommendationsView(APIView):
     permission_classes = [AllowAny]
@@ -68,21 +61,24 @@ class SeedRecommendationsView(APIView):
         responses={200: SeedRecommendationsSerializer},
         summary="Recommendations from 1-5 seeds, with tunable attributes",
     )
-    def get(self, request):
-        query = SeedQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        result = selectors.seed_recommendations(**query.validated_data)
+    def get(self, request: Request) -> Response:
+        query = validated_query(SeedQuerySerializer, request, context={"request": request})
+        result = selectors.seed_recommendations(user=request.user, **query)
         return Response(SeedRecommendationsSerializer(result, context={"request": request}).data)
 
 
+@documents_query_errors(NoQuerySerializer)
 class GenreSeedsView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(responses={200: GenreSeedsSerializer}, summary="Genres usable as seeds")
-    def get(self, request):
-        return Response(GenreSeedsSerializer({"genres": selectors.genre_seed_slugs()}).data)
+    def get(self, request: Request) -> Response:
+        validated_query(NoQuerySerializer, request)
+        genres = selectors.genre_seed_slugs(user=request.user)
+        return Response(GenreSeedsSerializer({"genres": genres}).data)
 
 
+@documents_query_errors(NoQuerySerializer)
 class MyPicksView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -91,12 +87,11 @@ class MyPicksView(APIView):
         parameters=[X_DATA_SOURCE],
         summary="My personalised picks",
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
+        validated_query(NoQuerySerializer, request)
         picks, source = services.user_picks_get_or_compute(user=request.user)
-        # Already rendered JSON (cached as bytes), so no serialiser runs on a cache hit.
-        return HttpResponse(
-            picks.body, content_type="application/json", headers={"X-Data-Source": source}
-        )
+        data = PicksSerializer(picks, context={"request": request}).data
+        return Response(data, headers={"X-Data-Source": source})
 
 
 class MyPicksRefreshView(APIView):
@@ -108,12 +103,12 @@ class MyPicksRefreshView(APIView):
         responses={202: RefreshAcceptedSerializer},
         summary="Recompute my picks in the background",
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         task_id = services.user_picks_refresh_enqueue(user=request.user)
         return Response({"task_id": task_id}, status=status.HTTP_202_ACCEPTED)
 
 
-@document_validation_errors(LimitQuerySerializer, method="get")
+@documents_query_errors(LimitQuerySerializer)
 class SimilarSongsView(APIView):
     permission_classes = [AllowAny]
 
@@ -122,18 +117,16 @@ class SimilarSongsView(APIView):
         responses={200: SimilarSongsSerializer, 404: OpenApiResponse(description="No such song")},
         summary="Songs similar to this one",
     )
-    def get(self, request, pk: int):
-        query = LimitQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        song = selectors.visible_songs().filter(pk=pk).first()
-        if song is None:
-            raise NotFound("No song matches the given query.")
-        similar = selectors.similar_songs(song=song, limit=query.validated_data["limit"])
-        data = {"tracks": [{"song": s.song, "score": s.score, "source": s.source} for s in similar]}
-        return Response(SimilarSongsSerializer(data, context={"request": request}).data)
+    def get(self, request: Request, pk: int) -> Response:
+        query = validated_query(LimitQuerySerializer, request)
+        song = song_visible_for(user=request.user, song_id=pk)
+        similar = selectors.similar_songs(user=request.user, song=song, limit=query["limit"])
+        return Response(
+            SimilarSongsSerializer({"tracks": similar}, context={"request": request}).data
+        )
 
 
-@document_validation_errors(TrendingQuerySerializer, method="get")
+@documents_query_errors(TrendingQuerySerializer)
 class TrendingSongsView(APIView):
     permission_classes = [AllowAny]
 
@@ -142,31 +135,31 @@ class TrendingSongsView(APIView):
         responses={200: TrendingSerializer},
         summary="Trending songs: recent listening plus chart momentum",
     )
-    def get(self, request):
-        query = TrendingQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        window, genre = query.validated_data["window"], query.validated_data.get("genre")
+    def get(self, request: Request) -> Response:
+        query = validated_query(TrendingQuerySerializer, request)
+        window, genre = query["window"], query.get("genre")
         scored = selectors.trending_songs(
+            user=request.user,
             window=window,
             genre_id=genre.pk if genre else None,
-            limit=query.validated_data["limit"],
+            limit=query["limit"],
         )
-        songs = {s.pk: s for s in selectors.songs_for_display(ids=[t.song_id for t in scored])}
-        tracks = [
-            {"song": songs[t.song_id], "score": t.score, "reason": t.reason}
-            for t in scored
-            if t.song_id in songs
-        ]
-        data = {"window": window, "genre": genre.slug if genre else None, "tracks": tracks}
+        data: dict[str, Any] = {
+            "window": window,
+            "genre": genre.slug if genre else None,
+            "tracks": selectors.scored_tracks(user=request.user, items=scored),
+        }
         return Response(TrendingSerializer(data, context={"request": request}).data)
 
 
-@document_validation_errors(PreferencesSerializer, method="put")
+@documents_query_errors(NoQuerySerializer)
+@documents_query_errors(extra=PREFERENCE_ITEM_ERRORS, methods=("put",))
 class MyPreferencesView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: PreferencesSerializer}, summary="My music preferences")
-    def get(self, request):
+    def get(self, request: Request) -> Response:
+        validated_query(NoQuerySerializer, request)
         return Response(selectors.user_preferences_data(user=request.user))
 
     @extend_schema(
@@ -174,7 +167,7 @@ class MyPreferencesView(APIView):
         responses={200: PreferencesSerializer},
         summary="Replace my music preferences",
     )
-    def put(self, request):
+    def put(self, request: Request) -> Response:
         data = PreferencesSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.user_preferences_update(user=request.user, **data.validated_data)

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from analytics.models import Action, RollupWatermark, UserDailyStats
-from analytics.services import WATERMARK_NAME
+from analytics.sql import WATERMARK_NAME
 from catalog.tests.factories import (
     AlbumFactory,
     AlbumLikeFactory,

@@ -212,3 +212,60 @@ def test_refresh_is_limited_to_5_a_minute_per_user(client_for, django_capture_on
 
 def test_refresh_rejects_other_methods(client_for):
     assert client_for(UserFactory()).get(URL + "refresh/").status_code == 405
+
+
+def test_whole_body_is_the_same_from_every_source(client_for):
+    artist = ArtistFactory(name="Solo")
+    album = AlbumFactory(artist=artist, genre=GenreFactory(slug="pop"), title="First")
+    song = SongFactory(artist=artist, album=album, title="Only", popularity=40)
+    user = UserFactory()
+    client = client_for(user)
+
+    computed = client.get(URL)
+    cached = client.get(URL)
+
+    picks = UserPicks.objects.get(user=user)
+    expected = {
+        "generated_at": picks.generated_at.isoformat().replace("+00:00", "Z"),
+        "tracks": [
+            {
+                "song": {
+                    "id": song.id,
+                    "title": "Only",
+                    "artist": {"id": artist.id, "name": "Solo"},
+                    "album": {"id": album.id, "title": "First"},
+                    "genre": "pop",
+                    "year": song.year,
+                    "duration_ms": song.duration_ms,
+                    "track_number": song.track_number,
+                    "isrc": None,
+                    "explicit": False,
+                    "popularity": 40,
+                    "audio_features": {
+                        name: getattr(song, name)
+                        for name in (
+                            "acousticness",
+                            "danceability",
+                            "energy",
+                            "instrumentalness",
+                            "liveness",
+                            "loudness",
+                            "speechiness",
+                            "tempo",
+                            "valence",
+                            "key",
+                            "mode",
+                        )
+                    },
+                    "is_public": True,
+                    "is_visible": True,
+                    "audio": {"status": "none", "duration_ms": song.duration_ms},
+                },
+                "score": services.WEIGHT_POPULAR,
+                "reason": "Popular right now",
+            }
+        ],
+    }
+    assert (computed["X-Data-Source"], cached["X-Data-Source"]) == ("computed", "cache")
+    assert computed.json() == cached.json() == expected
+    assert computed["Content-Type"] == "application/json"

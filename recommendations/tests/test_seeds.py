@@ -109,6 +109,7 @@ def test_whole_response_for_a_track_seed(api_client, rock):
                 },
                 "is_public": True,
                 "is_visible": True,
+                "audio": {"status": "none", "duration_ms": 200_000},
             }
         ],
     }

@@ -1,17 +1,19 @@
 """Celery tasks on a real worker (Redis broker), schedules and the demo step."""
 
+import threading
 import time
 
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core.management import call_command
+from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
 from analytics.models import Action
 from catalog.tests.factories import SongFactory
 from common.tasks import queue_name
 from music_platform.celery import app
-from recommendations import tasks
+from recommendations import services, tasks
 from recommendations.demo import seed_recommendations_demo
 from recommendations.models import RecommendationLog, RecommendationModel, UserPicks
 from recommendations.tests.factories import ListeningEventFactory
@@ -71,14 +73,41 @@ def test_nightly_build_then_refreshes_active_listeners(worker):
     assert not UserPicks.objects.filter(user=idle).exists()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_build_already_running_makes_the_task_a_no_op():
-    from django.core.cache import cache
+    """The lock is PostgreSQL's (not the cache's): another connection holds it here."""
+    holding, release = threading.Event(), threading.Event()
 
-    cache.add(tasks.BUILD_LOCK_KEY, "1", timeout=60)
+    def running_build():
+        try:
+            with services.model_build_lock() as acquired:
+                assert acquired
+                holding.set()
+                release.wait(timeout=20)
+        finally:
+            connection.close()
 
+    other = threading.Thread(target=running_build)
+    other.start()
+    try:
+        assert holding.wait(timeout=10)
+        with services.model_build_lock() as acquired:
+            assert not acquired
+        assert tasks.build_model.apply().get() is None
+        assert not RecommendationLog.objects.exists()
+    finally:
+        release.set()
+        other.join()
+    # Released with the build: the next one runs (and logs, here that data is short).
     assert tasks.build_model.apply().get() is None
-    assert not RecommendationLog.objects.exists()
+    assert RecommendationLog.objects.get().status == RecommendationLog.Status.SKIPPED
+
+
+@pytest.mark.django_db
+def test_the_build_lock_does_not_need_the_cache(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    with services.model_build_lock() as acquired:
+        assert acquired
 
 
 @pytest.mark.django_db

@@ -6,8 +6,8 @@ Optional: only does anything when SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET ar
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from recommendations import services
-from recommendations.spotify import SpotifyClient, SpotifyError
+from catalog.services.spotify import catalog_spotify_enrich
+from catalog.spotify import SpotifyClient, SpotifyError
 
 
 class Command(BaseCommand):
@@ -33,7 +33,7 @@ class Command(BaseCommand):
             raise CommandError("--limit must be at least 1.")
         client = SpotifyClient(settings.SPOTIFY_CLIENT_ID, settings.SPOTIFY_CLIENT_SECRET)
         try:
-            counts = services.catalog_spotify_enrich(
+            counts = catalog_spotify_enrich(
                 client=client,
                 limit=options["limit"],
                 refresh=options["refresh"],

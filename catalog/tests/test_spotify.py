@@ -9,14 +9,14 @@ from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from catalog.tests.factories import AlbumFactory, ArtistFactory, SongFactory
-from recommendations.spotify import (
+from catalog.spotify import (
     API_URL,
     TOKEN_URL,
     SpotifyClient,
     SpotifyError,
     SpotifyRateLimited,
 )
+from catalog.tests.factories import AlbumFactory, ArtistFactory, SongFactory
 
 SEARCH = f"{API_URL}/search"
 

@@ -59,7 +59,7 @@ class SpotifyClient:
         self.sleep = sleep
         self.session = session or requests.Session()
         digest = hashlib.sha256(client_id.encode()).hexdigest()[:16]
-        self.token_cache_key = f"recommendations:spotify-token:{digest}"
+        self.token_cache_key = f"catalog:spotify-token:{digest}"
 
     # --- token ----------------------------------------------------------------------------
 
