@@ -127,6 +127,30 @@ RATELIMIT_USE_CACHE = "default"
 RATELIMIT_FAIL_OPEN = True
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
+# RATELIMIT_IP_META_KEY (e.g. X-Real-IP) is believed only from these peers (addresses or
+# networks); anyone else reaching gunicorn directly is limited by its own REMOTE_ADDR.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+# Password logins (API and admin): a per-IP ceiling over every attempt, and per account a
+# lockout after LOGIN_LOCKOUT_FAILURES failures that doubles each time (base .. max seconds)
+# and is forgotten after a correct login, a password reset or LOGIN_LOCKOUT_MEMORY seconds.
+LOGIN_RATE_PER_IP = env.str("LOGIN_RATE_PER_IP", default="60/m")
+LOGIN_LOCKOUT_FAILURES = env.int("LOGIN_LOCKOUT_FAILURES", default=5)
+LOGIN_LOCKOUT_BASE = env.int("LOGIN_LOCKOUT_BASE", default=60)
+LOGIN_LOCKOUT_MAX = env.int("LOGIN_LOCKOUT_MAX", default=15 * 60)
+LOGIN_LOCKOUT_MEMORY = env.int("LOGIN_LOCKOUT_MEMORY", default=24 * 3600)
+AUTHENTICATION_BACKENDS = ["users.backends.LockoutModelBackend"]
+
+# Argon2id for new hashes; PBKDF2 hashes still verify and are rehashed at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+# Password reset and e-mail confirmation links expire after this many seconds.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+EMAIL_CONFIRM_TIMEOUT = env.int("EMAIL_CONFIRM_TIMEOUT", default=3 * 24 * 3600)
+# Where the links in account e-mails point (the client app's pages, which call the API).
+ACCOUNT_LINK_BASE_URL = env.str("ACCOUNT_LINK_BASE_URL", default="http://localhost:8000")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -333,5 +357,5 @@ STREAM_URL_TTL = env.int("STREAM_URL_TTL", default=3600)
 # location and Nginx sends the bytes (Range included); `make run` streams from Django.
 AUDIO_X_ACCEL_REDIRECT = env.bool("AUDIO_X_ACCEL_REDIRECT", default=False)
 AUDIO_X_ACCEL_PREFIX = env.str("AUDIO_X_ACCEL_PREFIX", default="/protected/media/")
-# Threads one processing task uses (its encoders run in parallel); 1 on a one-core worker.
-AUDIO_PROCESS_THREADS = env.int("AUDIO_PROCESS_THREADS", default=2)
+# Processes (cores) one processing task uses: its encoders are split between them.
+AUDIO_ENCODER_PROCESSES = env.int("AUDIO_ENCODER_PROCESSES", default=2)

@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 
 
@@ -22,7 +23,8 @@ class CaseInsensitiveUserManager(UserManager):
 class User(AbstractUser):
     """An account. ``role`` drives permissions; ``is_staff`` follows the role."""
 
-    email = models.EmailField("email address", max_length=254)
+    # Always an address its owner confirmed (by a mailed link), or blank while none is.
+    email = models.EmailField("email address", max_length=254, blank=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.LISTENER)
     display_name = models.CharField(max_length=80, blank=True)
     bio = models.TextField(max_length=2000, blank=True)
@@ -41,7 +43,11 @@ class User(AbstractUser):
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
-            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+            # Accounts wait without an address until their owner confirms one (registration
+            # never writes an unconfirmed address), so only non-blank e-mails are unique.
+            models.UniqueConstraint(
+                Lower("email"), condition=~Q(email=""), name="user_email_ci_unique"
+            ),
         ]
         indexes = [models.Index(fields=["role"])]
 

@@ -28,6 +28,14 @@ class UserPrivateSerializer(serializers.ModelSerializer):
             "date_joined",
         ]
         read_only_fields = ["id", "username", "role", "date_joined"]
+        extra_kwargs = {
+            "email": {
+                "allow_blank": False,
+                "help_text": "Blank until confirmed. A new address is not applied at once:"
+                " a confirmation link is mailed to it and the change happens when it is"
+                " opened (POST /auth/email/confirm/).",
+            }
+        }
 
 
 class RegisterOutputSerializer(serializers.ModelSerializer):
@@ -74,13 +82,17 @@ class TokenPairSerializer(serializers.Serializer):
 
 
 class BlockAwareTokenObtainSerializer(TokenObtainPairSerializer):
-    """Login refuses blocked accounts with the same 401 as a wrong password would not give."""
+    """Login refuses blocked accounts, saying so only to someone who knows the password.
 
-    def validate(self, attrs):
-        user = User.objects.filter(username__iexact=attrs.get(self.username_field, "")).first()
-        if user is not None and user.is_blocked and user.check_password(attrs.get("password", "")):
+    The password is checked first by ``authenticate`` (the lockout backend), so guessing a
+    blocked account's password is limited like any other.
+    """
+
+    @classmethod
+    def get_token(cls, user):
+        if user.is_blocked:
             raise AuthenticationFailed(_("This account is blocked."), code="authentication_failed")
-        return super().validate(attrs)
+        return super().get_token(user)
 
 
 class BlockAwareTokenRefreshSerializer(TokenRefreshSerializer):
@@ -99,3 +111,26 @@ class UserFilterSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices, required=False)
     is_blocked = serializers.BooleanField(required=False, allow_null=True, default=None)
     search = serializers.CharField(required=False, max_length=100, default="")
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(max_length=128, trim_whitespace=False)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class PasswordResetRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+
+class EmailConfirmSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=1024)
+
+
+class AcceptedSerializer(serializers.Serializer):
+    detail = serializers.CharField()

@@ -1,3 +1,5 @@
+from django.conf import settings
+
 from common.ratelimit import RateLimitThrottle
 
 
@@ -8,6 +10,66 @@ class RegisterThrottle(RateLimitThrottle):
 
 
 class LoginThrottle(RateLimitThrottle):
+    """The per-IP ceiling over every password login (shared with the admin login form).
+
+    Loose on purpose: many users share one carrier-NAT address; guessing one account is
+    stopped by the per-account lockout (``users.lockout``), not by this.
+    """
+
     group = "auth.login"
-    rate = "20/m"
+    key = "ip"
+
+    @property
+    def rate(self) -> str:  # type: ignore[override]
+        return settings.LOGIN_RATE_PER_IP
+
+
+class TokenRefreshThrottle(RateLimitThrottle):
+    group = "auth.refresh"
+    rate = "120/m"
+    key = "ip"
+
+
+class MeWriteThrottle(RateLimitThrottle):
+    """Profile changes and self-deletion, per user."""
+
+    group = "users.me.write"
+    rate = "30/h"
+    key = "user"
+    methods = ("PATCH", "PUT", "DELETE")
+
+
+class EmailChangeThrottle(RateLimitThrottle):
+    """Each e-mail change sends a mail to the address given: few per user."""
+
+    group = "users.me.email"
+    rate = "5/h"
+    key = "user"
+    methods = ("PATCH", "PUT")
+
+    def allow_request(self, request, view):
+        data = request.data
+        if not (isinstance(data, dict) and "email" in data):
+            self._wait = None
+            return True
+        return super().allow_request(request, view)
+
+
+class PasswordChangeThrottle(RateLimitThrottle):
+    group = "users.password.change"
+    rate = "10/h"
+    key = "user"
+
+
+class PasswordResetThrottle(RateLimitThrottle):
+    group = "auth.password_reset"
+    rate = "20/h"
+    key = "ip"
+
+
+class TokenConfirmThrottle(RateLimitThrottle):
+    """Password-reset and e-mail confirmations (tokens are unguessable; this bounds tries)."""
+
+    group = "auth.confirm"
+    rate = "30/m"
     key = "ip"

@@ -1,18 +1,25 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from users import selectors, services
+from users.lockout import LoginLocked
 from users.models import Role, User
 from users.permissions import IsAdmin, IsSelfOrAdmin, is_admin
 from users.serializers import (
+    AcceptedSerializer,
     BlockAwareTokenObtainSerializer,
     BlockAwareTokenRefreshSerializer,
+    EmailConfirmSerializer,
     LogoutSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetRequestSerializer,
     RegisterInputSerializer,
     RegisterOutputSerializer,
     TokenPairSerializer,
@@ -22,7 +29,18 @@ from users.serializers import (
     UserPrivateSerializer,
     UserPublicSerializer,
 )
-from users.throttles import LoginThrottle, RegisterThrottle
+from users.throttles import (
+    EmailChangeThrottle,
+    LoginThrottle,
+    MeWriteThrottle,
+    PasswordChangeThrottle,
+    PasswordResetThrottle,
+    RegisterThrottle,
+    TokenConfirmThrottle,
+    TokenRefreshThrottle,
+)
+
+RESET_SENT = "If an account uses this address, a link to reset its password is on its way."
 
 
 class RegisterView(APIView):
@@ -30,7 +48,14 @@ class RegisterView(APIView):
     authentication_classes = []
     throttle_classes = [RegisterThrottle]
 
-    @extend_schema(request=RegisterInputSerializer, responses={201: RegisterOutputSerializer})
+    @extend_schema(
+        request=RegisterInputSerializer,
+        responses={201: RegisterOutputSerializer},
+        description="Creates the account at once, without its e-mail: a link to confirm the"
+        " address is mailed to it (or, if an account already holds it, a notice to that"
+        " owner), so the answer is the same whoever owns the address. `email` stays blank"
+        " until confirmed. A taken username is a 400 (usernames are public).",
+    )
     def post(self, request):
         data = RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -39,18 +64,23 @@ class RegisterView(APIView):
 
 
 class TokenView(TokenObtainPairView):
+    """Per-IP ceiling (LoginThrottle) and per-account lockout (the authentication backend)."""
+
     serializer_class = BlockAwareTokenObtainSerializer
     throttle_classes = [LoginThrottle]
     authentication_classes = []
 
     @extend_schema(responses={200: TokenPairSerializer})
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        try:
+            return super().post(request, *args, **kwargs)
+        except LoginLocked as exc:
+            raise Throttled(wait=exc.wait, detail=exc.detail) from exc
 
 
 class TokenRefresh(TokenRefreshView):
     serializer_class = BlockAwareTokenRefreshSerializer
-    throttle_classes = [LoginThrottle]
+    throttle_classes = [TokenRefreshThrottle]
     authentication_classes = []
 
     @extend_schema(responses={200: TokenPairSerializer})
@@ -73,17 +103,100 @@ class LogoutView(APIView):
 
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
+    throttle_classes = [MeWriteThrottle, EmailChangeThrottle]
 
     @extend_schema(responses={200: UserPrivateSerializer})
     def get(self, request):
         return Response(UserPrivateSerializer(request.user).data)
 
-    @extend_schema(request=UserPrivateSerializer, responses={200: UserPrivateSerializer})
+    @extend_schema(
+        request=UserPrivateSerializer,
+        responses={200: UserPrivateSerializer},
+        description="Profile fields change at once. A new `email` is not applied: a"
+        " confirmation link is mailed to the address and the change happens when it is"
+        " opened, so the answer never tells whether another account holds the address.",
+    )
     def patch(self, request):
         data = UserPrivateSerializer(request.user, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         user = services.user_update_profile(user=request.user, data=data.validated_data)
         return Response(UserPrivateSerializer(user).data)
+
+    @extend_schema(
+        responses={204: OpenApiResponse(description="Account deleted")},
+        description="Deletes the caller's account (personal data removed, listening"
+        " history kept anonymised); every token stops working.",
+    )
+    def delete(self, request):
+        services.user_delete(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [PasswordChangeThrottle]
+
+    @extend_schema(
+        request=PasswordChangeSerializer,
+        responses={200: TokenPairSerializer},
+        description="Changes the password. Every refresh token issued before stops working;"
+        " the answer carries a new pair for this session.",
+    )
+    def post(self, request):
+        data = PasswordChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        refresh = services.user_password_change(user=request.user, **data.validated_data)
+        return Response({"access": str(refresh.access_token), "refresh": str(refresh)})
+
+
+class PasswordResetView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [PasswordResetThrottle]
+
+    @extend_schema(
+        request=PasswordResetRequestSerializer,
+        responses={202: AcceptedSerializer},
+        description="Always 202, whatever the address: when an account holds it, a link to"
+        " choose a new password is mailed to it (valid once, for PASSWORD_RESET_TIMEOUT).",
+    )
+    def post(self, request):
+        data = PasswordResetRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.user_password_reset_request(email=data.validated_data["email"])
+        return Response({"detail": RESET_SENT}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [TokenConfirmThrottle]
+
+    @extend_schema(
+        request=PasswordResetConfirmSerializer,
+        responses={204: OpenApiResponse(description="Password changed; log in with it")},
+    )
+    def post(self, request):
+        data = PasswordResetConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.user_password_reset_confirm(**data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EmailConfirmView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_classes = [TokenConfirmThrottle]
+
+    @extend_schema(
+        request=EmailConfirmSerializer,
+        responses={204: OpenApiResponse(description="The address now belongs to the account")},
+    )
+    def post(self, request):
+        data = EmailConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.user_email_confirm(token=data.validated_data["token"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class UserListView(generics.ListAPIView):

@@ -119,7 +119,7 @@ def test_me_patch_updates_profile_but_not_role(client_for, people):
     [
         ({"country": "Germany"}, "country"),
         ({"email": "nope"}, "email"),
-        ({"email": "OTHER@example.com"}, "email"),
+        ({"email": ""}, "email"),
     ],
 )
 def test_me_patch_bad_input(client_for, people, body, attr):
