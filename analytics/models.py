@@ -8,6 +8,10 @@ Stable names other apps may read (recommendations does):
     ``occurred_at`` (client time, validated to [now - 30 days, now + 1 hour]), ``received_at``
     (server time), ``position_ms``, ``context`` (small JSON object: ``source``, ``id``,
     ``device``) and ``event_id`` (client id, unique per user, used to drop retried events).
+    ``flagged``/``flag_reason`` (``FlagReason``): set at ingest when the event is not
+    plausible (see ``analytics.services.ingest``); flagged events are stored but left out
+    of every rollup, top list, trend and score. Readers of the raw table that count
+    listening must filter ``flagged=False``.
 
 Daily rollups (UTC days). Every one carries the five action counters of ``ActionCounts``:
 ``plays``, ``completes``, ``skips``, ``likes``, ``shares`` (one per ``Action``).
@@ -17,7 +21,10 @@ Daily rollups (UTC days). Every one carries the five action counters of ``Action
 ``GenreDailyStats``    (genre, day), by the song's genre (songs without a genre are left out).
 ``UserDailyStats``     (user, day) + ``first_event_at``/``last_event_at``. Deleted with the user.
 ``UserSongDailyStats`` (user, song, day): per-user interactions. Deleted with the user.
-``DailyStats``         (day) platform totals + ``active_users`` (any event) and ``listeners``.
+``DailyStats``         (day) platform totals + ``active_users`` (any event) and ``listeners``,
+                       and the flagged volumes ``flagged_plays`` and ``flagged_events``.
+
+Every counter and listener count of the rollups leaves flagged events out.
 
 Running totals (``SongRunningTotals``, ``ArtistRunningTotals``, ``GenreRunningTotals``): for
 every entity and every day from its first event through ``RollupWatermark.through_day`` the
@@ -66,6 +73,15 @@ ACTION_COUNTERS: dict[str, str] = {
 COUNTER_FIELDS: tuple[str, ...] = tuple(ACTION_COUNTERS.values())
 
 
+class FlagReason(models.TextChoices):
+    """Why an event is stored but not counted (``analytics.services.ingest`` decides)."""
+
+    # The same song and action again sooner than the song's length after a counted one.
+    REPEAT = "repeat", "Repeated sooner than the song's length"
+    # A play less than MIN_PLAY_MS after (or before) another counted play of the user.
+    OVERLAP = "overlap", "Overlaps another play of the listener"
+
+
 class ListeningEvent(models.Model):
     id = models.BigAutoField(primary_key=True)
     user = models.ForeignKey(
@@ -88,6 +104,9 @@ class ListeningEvent(models.Model):
     position_ms = models.PositiveIntegerField(null=True, blank=True)
     context = models.JSONField(null=True, blank=True)
     event_id = models.CharField(max_length=64, null=True, blank=True)
+    # db_default too: COPY loads and raw INSERTs that omit the columns store counted events.
+    flagged = models.BooleanField(default=False, db_default=False)
+    flag_reason = models.CharField(max_length=8, choices=FlagReason.choices, null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -95,6 +114,14 @@ class ListeningEvent(models.Model):
             BrinIndex(fields=["occurred_at"], name="event_occurred_brin", pages_per_range=32),
             models.Index(fields=["user", "occurred_at"], name="event_user_time"),
             models.Index(fields=["song", "occurred_at"], name="event_song_time"),
+            # Ingest compares a batch with the listener's counted events around it; the
+            # flagged ones (unbounded under abuse) are not in this index, so that read stays
+            # small however much a client floods.
+            models.Index(
+                fields=["user", "occurred_at"],
+                condition=Q(flagged=False),
+                name="event_user_time_counted",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -104,6 +131,11 @@ class ListeningEvent(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(action__in=[a.value for a in Action]), name="event_action_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(flagged=False, flag_reason__isnull=True)
+                | Q(flagged=True, flag_reason__in=[r.value for r in FlagReason]),
+                name="event_flag_has_reason",
             ),
         ]
 
@@ -144,6 +176,9 @@ class DailyStats(ActionCounts):
     day = models.DateField(unique=True)
     active_users = models.PositiveIntegerField(default=0)
     listeners = models.PositiveIntegerField(default=0)
+    # Stored but not counted (``ListeningEvent.flagged``): plays, and events of any action.
+    flagged_plays = models.PositiveIntegerField(default=0, db_default=0)
+    flagged_events = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         verbose_name_plural = "daily stats"

@@ -10,10 +10,15 @@ range scan one bit string per listener.
 The tail is every event above the watermark, capped at ``TAIL_MAX_EVENTS`` ids so a
 stalled rollup cannot make reads unbounded; ``data_through`` then tells how far the answer
 goes (the received time of the newest event included).
+
+Flagged events (implausible, ``services.ingest``) count nowhere but in the staff figures
+``flagged_plays``/``flagged_events`` (summary, dashboard): the rollups leave them out, and so
+does the tail.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -93,7 +98,7 @@ def _freshness_ctes() -> str:
     ), tail AS MATERIALIZED (
         SELECT e.user_id, e.song_id, e.action, e.occurred_at
         FROM tb JOIN {EVENTS} e ON e.id > tb.lo AND e.id <= tb.hi
-        WHERE e.occurred_at >= %(tail_from)s AND e.occurred_at < %(tail_to)s
+        WHERE e.occurred_at >= %(tail_from)s AND e.occurred_at < %(tail_to)s AND NOT e.flagged
     ), tail_songs AS MATERIALIZED (
         -- Subqueries: one index lookup per song in the tail, never a hash of the catalog.
         SELECT x.*,
@@ -103,6 +108,26 @@ def _freshness_ctes() -> str:
             SELECT t.song_id, (t.occurred_at AT TIME ZONE 'UTC')::date AS day, {_TAIL_COUNTS}
             FROM tail t GROUP BY 1, 2
         ) x
+    )"""
+
+
+def _flagged_days_cte() -> str:
+    """``flagged_days``: per day of [from, to] with any, the flagged plays and events (the
+    rollups' counts plus the tail's)."""
+    return f"""
+    flagged_days AS (
+        SELECT day, sum(flagged_plays)::bigint AS flagged_plays,
+               sum(flagged_events)::bigint AS flagged_events
+        FROM (
+            SELECT day, flagged_plays, flagged_events FROM {DAILY}
+            WHERE day BETWEEN %(from)s AND %(to)s AND flagged_events > 0
+            UNION ALL
+            SELECT (e.occurred_at AT TIME ZONE 'UTC')::date,
+                   count(*) FILTER (WHERE e.action = 'play'), count(*)
+            FROM tb JOIN {EVENTS} e ON e.id > tb.lo AND e.id <= tb.hi
+            WHERE e.flagged AND e.occurred_at >= %(from_ts)s AND e.occurred_at < %(to_next_ts)s
+            GROUP BY 1
+        ) x GROUP BY day
     )"""
 
 
@@ -259,6 +284,14 @@ def _totals_json(cte: str) -> str:
     return f"(SELECT row_to_json(z) FROM (SELECT {sums} FROM {cte}) z)"
 
 
+def _flagged_totals_json() -> str:
+    return (
+        "(SELECT json_build_object("
+        "'flagged_plays', coalesce(sum(flagged_plays), 0)::bigint, "
+        "'flagged_events', coalesce(sum(flagged_events), 0)::bigint) FROM flagged_days)"
+    )
+
+
 def _ratio(num: int, den: int) -> float | None:
     """Four decimals, rounded half away from zero like PostgreSQL's ``round``."""
     if not den:
@@ -292,6 +325,7 @@ def analytics_summary(*, date_from: date, date_to: date, limit: int = 10) -> dic
     sql = f"""
     WITH {_freshness_ctes()},
     {_top_ctes("top", SONG_RUNNING, "song_id", "from", "to")},
+    {_flagged_days_cte()},
     totals AS (
         SELECT {", ".join(COUNTERS)} FROM {DAILY} WHERE day BETWEEN %(from)s AND %(to)s
         UNION ALL
@@ -327,12 +361,15 @@ def analytics_summary(*, date_from: date, date_to: date, limit: int = 10) -> dic
         (SELECT n FROM active),
         (SELECT n FROM listeners),
         {_totals_json("totals")},
+        {_flagged_totals_json()},
         (SELECT coalesce(json_agg(json_build_object('song', {_song_json()}, {_rates_json("top.")})
                 ORDER BY top.plays DESC, top.k), '[]'::json)
          FROM top JOIN {SONG} s ON s.id = top.k JOIN {ARTIST} a ON a.id = s.artist_id)
     FROM tb
     """
-    rolled_at, data_through, total_users, active, listeners, totals, top = _fetch_one(sql, params)
+    rolled_at, data_through, total_users, active, listeners, totals, flagged, top = _fetch_one(
+        sql, params
+    )
     return {
         **_envelope(date_from, date_to, rolled_at, data_through),
         "total_users": total_users,
@@ -342,6 +379,7 @@ def analytics_summary(*, date_from: date, date_to: date, limit: int = 10) -> dic
         },
         "plays": totals["plays"],
         "unique_listeners": listeners,
+        **flagged,
         "top_songs": top,
     }
 
@@ -545,7 +583,8 @@ def artist_engagement(
 
 
 def dashboard_data(*, date_from: date, date_to: date, limit: int = 10) -> dict[str, Any]:
-    """What the dashboard draws: daily series, actions split, top songs and artists."""
+    """What the dashboard draws: daily series (with the flagged plays), actions split, top
+    songs and artists, and the flagged volumes."""
     params = _range_params(date_from, date_to, limit=limit)
     rolled_days = f"""
         SELECT day, {", ".join(COUNTERS)} FROM {DAILY} WHERE day BETWEEN %(from)s AND %(to)s"""
@@ -555,10 +594,12 @@ def dashboard_data(*, date_from: date, date_to: date, limit: int = 10) -> dict[s
     sql = f"""
     WITH {_freshness_ctes()},
     daily AS ({_daily_series_sql(f"{rolled_days} UNION ALL {tail_days}")}),
+    {_flagged_days_cte()},
     {_top_ctes("top", SONG_RUNNING, "song_id", "from", "to")},
     {_top_ctes("top_artists", ARTIST_RUNNING, "artist_id", "from", "to")}
     SELECT tb.lo_at, tb.data_through,
         {_totals_json("daily")},
+        {_flagged_totals_json()},
         (SELECT coalesce(json_agg(json_build_object('song', {_song_json()}, {_rates_json("top.")})
                 ORDER BY top.plays DESC, top.k), '[]'::json)
          FROM top JOIN {SONG} s ON s.id = top.k JOIN {ARTIST} a ON a.id = s.artist_id),
@@ -566,19 +607,97 @@ def dashboard_data(*, date_from: date, date_to: date, limit: int = 10) -> dict[s
                 'artist', json_build_object('id', a.id, 'name', a.name), {_rates_json("x.")})
             ORDER BY x.plays DESC, x.k), '[]'::json)
          FROM top_artists x JOIN {ARTIST} a ON a.id = x.k),
-        {_series_json("daily")}
+        (SELECT coalesce(json_agg(json_build_object(
+                'day', daily.day, {_counts_json("daily.")},
+                'flagged_plays', coalesce(f.flagged_plays, 0)) ORDER BY daily.day), '[]'::json)
+         FROM daily LEFT JOIN flagged_days f ON f.day = daily.day)
     FROM tb
     """
-    rolled_at, data_through, totals, top_songs, top_artists, daily = _fetch_one(sql, params)
+    rolled_at, data_through, totals, flagged, top_songs, top_artists, daily = _fetch_one(
+        sql, params
+    )
     return {
         **_envelope(date_from, date_to, rolled_at, data_through),
         "events_by_action": {
             action: totals[counter] for action, counter in m.ACTION_COUNTERS.items()
         },
+        **flagged,
         "top_songs": top_songs,
         "top_artists": top_artists,
         "daily": daily,
     }
+
+
+# --- listener scores (trending, platform charts) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class SongListenerScore:
+    """One song's counted listening over a range (flagged plays excluded).
+
+    ``listeners``: distinct listeners with a play; ``plays``: their plays;
+    ``damped_plays``: the sum over listeners of log2(1 + their plays of the song), so a
+    listener's first play weighs 1, three plays 2, seven plays 3: repeat plays count, but
+    no single account outweighs a handful of real listeners.
+    """
+
+    song_id: int
+    listeners: int
+    plays: int
+    damped_plays: float
+
+
+def song_listener_scores(
+    *,
+    since: date,
+    until: date,
+    genre_id: int | None = None,
+    viewer: Viewer = None,
+    limit: int | None = None,
+) -> list[SongListenerScore]:
+    """Songs by damped plays over [since, until] (UTC days, inclusive), best first (ties:
+    more listeners, then song id); only songs ``viewer`` may see (None: anyone, the rule
+    for platform charts), of ``genre_id`` when given; at most ``limit`` (None: all).
+
+    Plays of deleted users are not in it (their per-listener rows go with them). One
+    statement, like every read here: the rollups (``UserSongDailyStats``) and the tail
+    are seen in one snapshot.
+    """
+    params = _range_params(since, until, genre_id=genre_id, limit=limit)
+    song_filter, hidden_params = _hidden_songs_filter(viewer=viewer)
+    params.update(hidden_params)
+    genre_filter = (
+        f"AND p.song_id IN (SELECT id FROM {SONG} WHERE genre_id = %(genre_id)s)"
+        if genre_id is not None
+        else ""
+    )
+    sql = f"""
+    WITH {_freshness_ctes()},
+    pairs AS (
+        SELECT user_id, song_id, sum(plays)::bigint AS plays FROM (
+            SELECT u.user_id, u.song_id, u.plays FROM {USER_SONG_DAILY} u
+            WHERE u.day BETWEEN %(from)s AND %(to)s AND u.plays > 0
+            UNION ALL
+            SELECT t.user_id, t.song_id, count(*) FROM tail t
+            WHERE t.action = 'play' AND t.user_id IS NOT NULL
+            GROUP BY 1, 2
+        ) x GROUP BY 1, 2
+    ), scores AS (
+        SELECT p.song_id AS k, count(*) AS listeners, sum(p.plays)::bigint AS plays,
+               round(sum(ln(1 + p.plays) / ln(2))::numeric, 4) AS damped
+        FROM pairs p WHERE true {genre_filter}
+        GROUP BY 1
+    )
+    SELECT k, listeners, plays, damped FROM scores WHERE true {song_filter.replace("{k}", "k")}
+    ORDER BY damped DESC, listeners DESC, k LIMIT %(limit)s
+    """
+    with server_side_cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        SongListenerScore(song_id, listeners, plays, float(damped))
+        for song_id, listeners, plays, damped in rows
+    ]
 
 
 # --- raw events (staff) ----------------------------------------------------------------------
@@ -589,6 +708,7 @@ def event_list(
     user_id: int | None = None,
     song_id: int | None = None,
     action: str | None = None,
+    flagged: bool | None = None,
     occurred_from: datetime | None = None,
     occurred_to: datetime | None = None,
 ) -> QuerySet[m.ListeningEvent]:
@@ -601,6 +721,8 @@ def event_list(
         events = events.filter(song_id=song_id)
     if action is not None:
         events = events.filter(action=action)
+    if flagged is not None:
+        events = events.filter(flagged=flagged)
     if occurred_from is not None:
         events = events.filter(occurred_at__gte=occurred_from)
     if occurred_to is not None:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
-from analytics.models import Action
+from analytics.models import Action, FlagReason
 from catalog.attributes import MAX_DURATION_MS
 from common.fields import UTCDateTimeField, parse_utc_datetime
 from common.filters import MAX_ID
@@ -267,6 +267,12 @@ class EventQuerySerializer(serializers.Serializer):
         required=False, min_value=1, max_value=MAX_ID, help_text="Song id"
     )
     action = serializers.ChoiceField(required=False, choices=Action.choices)
+    flagged = serializers.BooleanField(
+        required=False,
+        default=None,
+        allow_null=True,
+        help_text="true: only events stored but not counted (implausible); false: only counted",
+    )
     to = UTCDateTimeField(required=False, help_text="Occurred at or before (ISO 8601)")
 
     def get_fields(self):
@@ -283,10 +289,11 @@ class EventQuerySerializer(serializers.Serializer):
             "user": "user_id",
             "song": "song_id",
             "action": "action",
+            "flagged": "flagged",
             "from": "occurred_from",
             "to": "occurred_to",
         }
-        return {names[name]: value for name, value in attrs.items()}
+        return {names[name]: value for name, value in attrs.items() if value is not None}
 
 
 # --- output shapes (documentation: selectors build these dicts directly) ---------------------
@@ -372,11 +379,21 @@ class TrendGenreSerializer(_Change):
     genre = _GenreRef()
 
 
-class SummarySerializer(_RangeFields):
+class _Flagged(serializers.Serializer):
+    flagged_plays = serializers.IntegerField(
+        help_text="Plays stored but not counted anywhere (implausible: repeated sooner than "
+        "the song's length, or overlapping another play of the listener)."
+    )
+    flagged_events = serializers.IntegerField(
+        help_text="Events of any action stored but not counted."
+    )
+
+
+class SummarySerializer(_RangeFields, _Flagged):
     total_users = serializers.IntegerField()
     active_users_24h = serializers.IntegerField()
-    events_by_action = ActionCountsSerializer()
-    plays = serializers.IntegerField()
+    events_by_action = ActionCountsSerializer(help_text="Counted events (flagged ones excluded).")
+    plays = serializers.IntegerField(help_text="Counted plays (README: what counts as a play).")
     unique_listeners = serializers.IntegerField()
     top_songs = TopSongSerializer(many=True)
 
@@ -441,6 +458,8 @@ class EventOutSerializer(serializers.Serializer):
     position_ms = serializers.IntegerField(allow_null=True)
     context = serializers.JSONField(allow_null=True)
     event_id = serializers.CharField(allow_null=True)
+    flagged = serializers.BooleanField(help_text="Stored but not counted (implausible).")
+    flag_reason = serializers.ChoiceField(choices=FlagReason.choices, allow_null=True)
 
 
 class _ErrorItemSerializer(serializers.Serializer):

@@ -14,6 +14,10 @@ Rollups advance a watermark over event ids. Each run:
 
 A second run finds nothing above the watermark and changes nothing; a crash rolls the
 chunk back with its watermark, so each event is counted exactly once.
+
+Flagged events (``ListeningEvent.flagged``: implausible, see ``services.ingest``) are left
+out of every counter and listener count; only ``DailyStats.flagged_plays`` and
+``flagged_events`` count them, so staff still see their volume.
 """
 
 from __future__ import annotations
@@ -155,7 +159,7 @@ def _apply_chunk(watermark: m.RollupWatermark, *, lo: int, hi: int, today: date)
                    max(e.occurred_at) AS last_at,
                    max(e.received_at) AS last_received
             FROM {EVENTS} e JOIN {SONG} s ON s.id = e.song_id
-            WHERE e.id > %s AND e.id <= %s
+            WHERE e.id > %s AND e.id <= %s AND NOT e.flagged
             GROUP BY 1, 2, 3, 4, 5
             """,
             [lo, hi],
@@ -166,6 +170,8 @@ def _apply_chunk(watermark: m.RollupWatermark, *, lo: int, hi: int, today: date)
             " FROM analytics_delta"
         )
         count, last_received, max_day, min_day = cursor.fetchone()
+        flagged, flagged_received = _add_flagged_daily(cursor, lo=lo, hi=hi)
+        last_received = max((d for d in (last_received, flagged_received) if d), default=None)
         if count:
             for step in (
                 _add_daily_totals,
@@ -198,9 +204,10 @@ def _apply_chunk(watermark: m.RollupWatermark, *, lo: int, hi: int, today: date)
     watermark.through_day = through
     watermark.save()
     logger.info(
-        "analytics rollup: events %s..%s (%s) days %s..%s", lo + 1, hi, count, min_day, max_day
-    )
-    return count
+        "analytics rollup: events %s..%s (%s counted, %s flagged) days %s..%s",
+        lo + 1, hi, count, flagged, min_day, max_day,
+    )  # fmt: skip
+    return count + flagged
 
 
 def _timed(step: Callable[..., None], *args: Any) -> None:
@@ -219,6 +226,30 @@ def _add_daily_totals(cursor: CursorWrapper) -> None:
         ON CONFLICT (day) DO UPDATE SET {_add_excluded(DAILY)}
         """
     )
+
+
+def _add_flagged_daily(cursor: CursorWrapper, *, lo: int, hi: int) -> tuple[int, Any]:
+    """Count the chunk's flagged events into ``DailyStats``; (how many, newest received)."""
+    cursor.execute(
+        f"""
+        WITH flagged AS (
+            SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day,
+                   (count(*) FILTER (WHERE action = 'play'))::int AS plays,
+                   count(*)::int AS events, max(received_at) AS last_received
+            FROM {EVENTS} WHERE id > %s AND id <= %s AND flagged GROUP BY 1
+        ), added AS (
+            INSERT INTO {DAILY} (day, {_cols()}, active_users, listeners,
+                                 flagged_plays, flagged_events)
+            SELECT day, {", ".join("0" for _ in COUNTERS)}, 0, 0, plays, events FROM flagged
+            ON CONFLICT (day) DO UPDATE SET
+                flagged_plays = {DAILY}.flagged_plays + excluded.flagged_plays,
+                flagged_events = {DAILY}.flagged_events + excluded.flagged_events
+        )
+        SELECT coalesce(sum(events), 0)::bigint, max(last_received) FROM flagged
+        """,
+        [lo, hi],
+    )
+    return cursor.fetchone()
 
 
 def _increments(target: str, source: str) -> str:

@@ -149,7 +149,9 @@ def test_event_filters_and_page_size_are_documented_with_their_bounds():
     parameters = {
         p["name"]: p for p in schema["paths"]["/api/v1/analytics/events/"]["get"]["parameters"]
     }
-    assert set(parameters) == {"cursor", "limit", "user", "song", "action", "from", "to"}
+    assert set(parameters) == {
+        "cursor", "limit", "user", "song", "action", "flagged", "from", "to"
+    }  # fmt: skip
     assert parameters["limit"]["schema"] == {
         "type": "integer",
         "minimum": 1,

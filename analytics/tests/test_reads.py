@@ -69,6 +69,12 @@ def test_summary_shape(client_for, editor, today):
     now = timezone.now()
     for action in ("play", "play", "complete", "skip", "like", "share"):
         ListeningEventFactory(user=listener, song=song, action=action, occurred_at=now)
+    # Stored but not counted: only the flagged figures show them.
+    for action in ("play", "like"):
+        ListeningEventFactory(
+            user=listener, song=song, action=action, occurred_at=now, flagged=True,
+            flag_reason="repeat",
+        )  # fmt: skip
     services.rollup_run()
     body = client_for(editor).get("/api/v1/analytics/summary/").json()
     generated, through, rolled = (
@@ -85,6 +91,8 @@ def test_summary_shape(client_for, editor, today):
         "events_by_action": {"play": 2, "complete": 1, "skip": 1, "like": 1, "share": 1},
         "plays": 2,
         "unique_listeners": 1,
+        "flagged_plays": 1,
+        "flagged_events": 2,
         "top_songs": [
             {
                 "song": {
@@ -204,10 +212,13 @@ def test_event_list_filters_and_cursor_pagination(client_for, editor):
     assert client.get(url, {"action": "dance"}).status_code == 400
     assert client.get(url, {"user": "x"}).status_code == 400
     assert client.get(url, {"from": "not a date"}).status_code == 400
+    assert client.get(url, {"flagged": "maybe"}).status_code == 400
+    assert client.get(url, {"flagged": "true"}).json()["results"] == []
+    assert len(client.get(url, {"flagged": "false", "user": user.id}).json()["results"]) == 7
     event = by_user[0]
     assert set(event) == {
         "id", "user", "song", "action", "occurred_at", "received_at", "position_ms",
-        "context", "event_id",
+        "context", "event_id", "flagged", "flag_reason",
     }  # fmt: skip
 
 

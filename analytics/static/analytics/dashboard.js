@@ -31,6 +31,7 @@
       document.getElementById("card-" + action).textContent =
         data.events_by_action[action].toLocaleString();
     });
+    document.getElementById("card-flagged").textContent = data.flagged_plays.toLocaleString();
     draw("chart-daily", {
       type: "line",
       data: {
@@ -42,6 +43,9 @@
             borderColor: COLORS[1], backgroundColor: COLORS[1], tension: 0.2 },
           { label: "Skips", data: data.daily.map(function (d) { return d.skips; }),
             borderColor: COLORS[2], backgroundColor: COLORS[2], tension: 0.2 },
+          { label: "Flagged plays (not counted)",
+            data: data.daily.map(function (d) { return d.flagged_plays; }),
+            borderColor: "#888", backgroundColor: "#888", borderDash: [4, 4], tension: 0.2 },
         ],
       },
       options: { maintainAspectRatio: false, scales: { y: { beginAtZero: true } } },
