@@ -50,11 +50,22 @@ def _mac(secret: str, purpose: str, scope: str, expires: int) -> str:
 
 
 def sign(
-    scope: str, *, ttl: int | None = None, purpose: str = DEFAULT_PURPOSE, now: float | None = None
+    scope: str,
+    *,
+    ttl: int | None = None,
+    purpose: str = DEFAULT_PURPOSE,
+    now: float | None = None,
+    step: int = 1,
 ) -> Signed:
-    """Sign ``scope`` until ``now + ttl`` seconds (``ttl`` defaults to ``STREAM_URL_TTL``)."""
+    """Sign ``scope`` for at least ``ttl`` seconds (default ``STREAM_URL_TTL``).
+
+    ``step`` rounds the expiry up to a multiple of that many seconds, so every link made
+    within one step is the same URL (browser and CDN caches, ETags of the pages holding it)
+    and lives between ``ttl`` and ``ttl + step`` seconds.
+    """
     ttl = settings.STREAM_URL_TTL if ttl is None else ttl
     expires = int(time.time() if now is None else now) + int(ttl)
+    expires = -(-expires // step) * step
     return Signed(scope, expires, _mac(settings.SECRET_KEY, purpose, scope, expires))
 
 

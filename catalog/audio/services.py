@@ -197,7 +197,7 @@ def _discard(song_id: int, generation: str) -> str:
     return "obsolete"
 
 
-def song_audio_process(*, song_id: int, generation: str, threads: int | None = None) -> str:
+def song_audio_process(*, song_id: int, generation: str, processes: int | None = None) -> str:
     """Make every rendition of ``generation``; returns ready, failed, obsolete or done.
 
     Safe to run twice and after a kill: a finished generation is left alone, and an
@@ -220,7 +220,7 @@ def song_audio_process(*, song_id: int, generation: str, threads: int | None = N
                     work,
                     expected_ms=audio.duration_ms,
                     include_high=include_high,
-                    threads=threads or settings.AUDIO_PROCESS_THREADS,
+                    processes=processes or settings.AUDIO_ENCODER_PROCESSES,
                 )
         except TranscodeError as exc:
             return song_audio_fail(

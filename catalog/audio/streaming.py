@@ -46,8 +46,12 @@ def rendition_scope(rendition_id: int) -> str:
     return f"audio/{rendition_id}/"
 
 
+# Links made within the same five minutes are the same URL (cacheable; see signing.sign).
+SIGNATURE_STEP = 300
+
+
 def signed_url(rendition: SongAudioRendition, *, request=None, now: float | None = None) -> str:
-    signed = signing.sign(rendition_scope(rendition.pk), now=now)
+    signed = signing.sign(rendition_scope(rendition.pk), now=now, step=SIGNATURE_STEP)
     path = reverse(
         "audio-stream-file",
         kwargs={

@@ -3,8 +3,9 @@
 The source is decoded and resampled once to 44.1 kHz stereo float; each frame then goes to
 six encoders (MP3 64/128/320 kbps, AAC 64/128/256 kbps as HLS), FFmpeg's EBU R128 meter and
 a peak collector. Nothing keeps more than a few frames, so memory does not grow with the
-song's length. With ``threads=2`` the sinks are split into two groups of about equal cost,
-each fed by its own thread (PyAV releases the GIL while encoding).
+song's length. With ``processes=2`` the sinks are split into two groups of about equal cost
+and a helper process (``python -m catalog.audio.transcode``) runs the second group; PyAV
+holds the GIL while encoding, so threads would not help.
 
 Encoder settings were chosen by measurement (bench/audio.py, a 4-minute stereo song):
 - LAME ``compression_level`` (its ``-q``) 7 instead of the default: 2x faster at the same
@@ -16,10 +17,15 @@ Encoder settings were chosen by measurement (bench/audio.py, a 4-minute stereo s
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import json
 import math
-import queue
+import os
 import re
-import threading
+import signal
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,6 +45,7 @@ AAC_CODECS = "mp4a.40.2"  # AAC-LC, for the master playlist's CODECS attribute
 MP3_OPTIONS = {"compression_level": "7"}
 AAC_OPTIONS = {"aac_coder": "fast"}
 TARGET_LUFS = -14.0
+PROJECT_ROOT = str(Path(__file__).resolve().parents[2])  # for the helper process's imports
 
 
 @dataclass(frozen=True)
@@ -159,16 +166,6 @@ class Mp3Sink(_EncoderSink):
         self.path = work / self.folder / f"{spec.quality}.mp3"
         self._open(self.path, "mp3", "libmp3lame", spec.bit_rate)
 
-    def output_info(self) -> RenditionOutput:
-        return RenditionOutput(
-            quality=self.spec.quality,
-            folder=self.folder,
-            entry=self.path.name,
-            codec="mp3",
-            bit_rate=self.spec.bit_rate,
-            size_bytes=self.path.stat().st_size,
-        )
-
 
 class HlsSink(_EncoderSink):
     """One HLS variant: AAC in MPEG-TS segments of about six seconds, and its playlist."""
@@ -288,94 +285,158 @@ def decoded_frames(path: str, timing: dict[str, float]) -> Iterator[av.AudioFram
         timing["decode"] = timing.get("decode", 0.0) + cpu
 
 
-# --- fan-out ---------------------------------------------------------------------------------
+# --- fan-out: one process, or two ----------------------------------------------------------
 
 
-def _balance(sinks: list[Sink], groups: int) -> list[list[Sink]]:
+def _make_sinks(names: list[str], work: Path, expected_ms: int) -> list[Sink]:
+    """The sinks called ``names`` ("mp3 low", "hls a64", "loudness", ...)."""
+    mp3 = {f"mp3 {spec.quality}": spec for spec in MP3_RENDITIONS}
+    hls = {f"hls {variant.name}": variant for variant in HLS_VARIANTS}
+    sinks: list[Sink] = []
+    for name in names:
+        if name in mp3:
+            sinks.append(Mp3Sink(work, mp3[name]))
+        elif name in hls:
+            sinks.append(HlsSink(work, hls[name]))
+        elif name == "loudness":
+            sinks.append(LoudnessSink())
+        elif name == "waveform":
+            sinks.append(WaveformSink(round(expected_ms * OUTPUT_RATE / 1000)))
+        else:
+            raise ValueError(f"unknown sink {name!r}")
+    return sinks
+
+
+def _sink_names(include_high: bool) -> list[str]:
+    names = [f"mp3 {s.quality}" for s in MP3_RENDITIONS if include_high or s.quality != "high"]
+    return [*names, *(f"hls {v.name}" for v in HLS_VARIANTS), "loudness", "waveform"]
+
+
+SINK_COSTS = {
+    **{f"mp3 {s.quality}": s.cost for s in MP3_RENDITIONS},
+    **{f"hls {v.name}": v.cost for v in HLS_VARIANTS},
+    "loudness": LoudnessSink.cost,
+    "waveform": WaveformSink.cost,
+}
+
+
+def _balance(names: list[str], groups: int) -> list[list[str]]:
     """Greedy split into ``groups`` of about equal measured cost (largest first)."""
-    result: list[list[Sink]] = [[] for _ in range(groups)]
+    result: list[list[str]] = [[] for _ in range(groups)]
     loads = [0.0] * groups
-    for sink in sorted(sinks, key=lambda s: -s.cost):
+    for name in sorted(names, key=lambda n: -SINK_COSTS[n]):
         index = loads.index(min(loads))
-        result[index].append(sink)
-        loads[index] += sink.cost
+        result[index].append(name)
+        loads[index] += SINK_COSTS[name]
     return [group for group in result if group]
 
 
-class _Worker(threading.Thread):
-    """Feeds one group of sinks from a bounded queue of sample arrays."""
-
-    def __init__(self, sinks: list[Sink], stop: threading.Event) -> None:
-        super().__init__(daemon=True)
-        self.sinks, self.stop = sinks, stop
-        self.queue: queue.Queue = queue.Queue(maxsize=32)
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            while (item := self.queue.get()) is not None:
-                if self.stop.is_set():
-                    continue  # keep draining so the producer never blocks
-                pts, planes = item
-                frame = av.AudioFrame.from_ndarray(planes, format="fltp", layout=OUTPUT_LAYOUT)
-                frame.sample_rate, frame.pts, frame.time_base = OUTPUT_RATE, pts, TIME_BASE
-                for sink in self.sinks:
-                    sink.feed(frame)
-            if not self.stop.is_set():
-                for sink in self.sinks:
-                    sink.close()
-        except BaseException as exc:  # noqa: BLE001 - reported to the producer
-            self.error = exc
-            self.stop.set()
-            while self.queue.get() is not None:  # drain until the producer says it is done
-                pass
-
-    def put(self, item) -> None:
-        while not self.stop.is_set():
-            try:
-                self.queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    def finish(self) -> None:
-        self.queue.put(None)  # the worker drains, so there is always room eventually
-        self.join()
-
-
-def _run(path: str, sinks: list[Sink], threads: int, timing: dict[str, float]) -> int:
-    """Feed every decoded frame to every sink; return the number of samples."""
+def _feed(source: str, sinks: list[Sink], timing: dict[str, float]) -> int:
+    """Feed every decoded frame to every sink, then close them; return the sample count."""
     samples = 0
-    if threads <= 1:
-        for frame in decoded_frames(path, timing):
+    try:
+        for frame in decoded_frames(source, timing):
             samples += frame.samples
             for sink in sinks:
                 sink.feed(frame)
         for sink in sinks:
             sink.close()
-        return samples
-    stop = threading.Event()
-    workers = [_Worker(group, stop) for group in _balance(sinks, threads)]
-    for worker in workers:
-        worker.start()
-    try:
-        for frame in decoded_frames(path, timing):
-            samples += frame.samples
-            planes = frame.to_ndarray()
-            for worker in workers:
-                worker.put((frame.pts, planes))
-            if stop.is_set():
-                break
     except BaseException:
-        stop.set()
+        for sink in sinks:
+            sink.abort()
         raise
-    finally:
-        for worker in workers:
-            worker.finish()
-    for worker in workers:
-        if worker.error is not None:
-            raise worker.error
     return samples
+
+
+@dataclass
+class _GroupResult:
+    samples: int
+    timing: dict[str, float]
+    loudness: float | None = None
+    waveform: list[float] | None = None
+
+
+def _run_group(source: str, work: Path, expected_ms: int, names: list[str]) -> _GroupResult:
+    sinks = _make_sinks(names, work, expected_ms)
+    timing: dict[str, float] = {}
+    samples = _feed(source, sinks, timing)
+    result = _GroupResult(samples=samples, timing=timing)
+    for sink in sinks:
+        timing[sink.name] = sink.cpu
+        if isinstance(sink, LoudnessSink):
+            result.loudness = sink.integrated
+        elif isinstance(sink, WaveformSink):
+            result.waveform = sink.values()
+    return result
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: the helper gets SIGKILL if the worker dies (e.g. Celery's hard time limit)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def _run_groups(
+    source: str, work: Path, expected_ms: int, groups: list[list[str]]
+) -> list[_GroupResult]:
+    """The first group here, the others each in a helper process (PyAV's encoders hold the
+    GIL, so threads would not run them in parallel). Each process decodes the source itself:
+    decoding costs about 1/400 of real time, far less than shipping the samples across."""
+
+    def job(names: list[str]) -> str:
+        return json.dumps(
+            {"source": source, "work": str(work), "expected_ms": expected_ms, "names": names}
+        )
+
+    # Output to files, not pipes: a chatty helper must never block on a full pipe while
+    # this process is busy with its own encoders.
+    outputs = [
+        (tempfile.TemporaryFile(), tempfile.TemporaryFile())  # noqa: SIM115 - closed below
+        for _ in groups[1:]
+    ]
+    helpers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "catalog.audio.transcode", job(names)],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            preexec_fn=_die_with_parent,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([PROJECT_ROOT, *sys.path[1:]])},
+        )
+        for names, (out, err) in zip(groups[1:], outputs, strict=True)
+    ]
+    try:
+        results = [_run_group(source, work, expected_ms, groups[0])]
+        for helper, (out, err) in zip(helpers, outputs, strict=True):
+            helper.wait()
+            out.seek(0)
+            err.seek(0)
+            if helper.returncode != 0:
+                detail = err.read().decode(errors="replace").strip()[-500:]
+                raise TranscodeError(f"encoder process failed: {detail}")
+            results.append(_GroupResult(**json.loads(out.read())))
+        return results
+    finally:
+        for helper in helpers:
+            if helper.poll() is None:
+                helper.kill()
+                helper.wait()
+        for out, err in outputs:
+            out.close()
+            err.close()
+
+
+def _helper_main() -> None:  # pragma: no cover - exercised through subprocesses
+    job = json.loads(sys.argv[1])
+    try:
+        result = _run_group(job["source"], Path(job["work"]), job["expected_ms"], job["names"])
+    except TranscodeError as exc:
+        print(str(exc), file=sys.stderr)
+        raise SystemExit(1) from exc
+    print(json.dumps(result.__dict__))
 
 
 # --- HLS master playlist ---------------------------------------------------------------------
@@ -427,30 +488,38 @@ def replay_gain(loudness_lufs: float) -> float:
 
 
 def transcode(
-    source: str, work: Path, *, expected_ms: int, include_high: bool, threads: int = 1
+    source: str, work: Path, *, expected_ms: int, include_high: bool, processes: int = 1
 ) -> TranscodeResult:
-    """Make every rendition of ``source`` in the local folder ``work``."""
-    specs = [s for s in MP3_RENDITIONS if include_high or s.quality != "high"]
-    mp3_sinks = [Mp3Sink(work, spec) for spec in specs]
-    hls_sinks = [HlsSink(work, variant) for variant in HLS_VARIANTS]
-    loudness = LoudnessSink()
-    waveform = WaveformSink(round(expected_ms * OUTPUT_RATE / 1000))
-    sinks: list[Sink] = [*mp3_sinks, *hls_sinks, loudness, waveform]
-    timing: dict[str, float] = {}
-    try:
-        samples = _run(source, sinks, threads, timing)
-    except BaseException:
-        for sink in sinks:
-            sink.abort()
-        raise
-    if samples == 0 or loudness.integrated is None:
+    """Make every rendition of ``source`` in the local folder ``work``, using up to
+    ``processes`` processes (cores)."""
+    names = _sink_names(include_high)
+    results = _run_groups(source, work, expected_ms, _balance(names, max(1, processes)))
+    samples = {r.samples for r in results}
+    loudness = next((r.loudness for r in results if r.loudness is not None), None)
+    waveform = next((r.waveform for r in results if r.waveform is not None), None)
+    if len(samples) != 1:
+        raise TranscodeError(f"the processes decoded different lengths: {sorted(samples)}")
+    if samples == {0} or loudness is None or waveform is None:
         raise TranscodeError("the source decoded to no audio")
+    timing: dict[str, float] = {}
+    for result in results:
+        for step, seconds in result.timing.items():
+            timing[step] = timing.get(step, 0.0) + seconds
     started = time.thread_time()
     write_master_playlist(work / "hls")
     timing["hls master"] = time.thread_time() - started
-    for sink in sinks:
-        timing[sink.name] = sink.cpu
-    renditions = [sink.output_info() for sink in mp3_sinks]
+    renditions = [
+        RenditionOutput(
+            quality=spec.quality,
+            folder=spec.quality,
+            entry=f"{spec.quality}.mp3",
+            codec="mp3",
+            bit_rate=spec.bit_rate,
+            size_bytes=(work / spec.quality / f"{spec.quality}.mp3").stat().st_size,
+        )
+        for spec in MP3_RENDITIONS
+        if f"mp3 {spec.quality}" in names
+    ]
     renditions.append(
         RenditionOutput(
             quality="hls",
@@ -463,9 +532,13 @@ def transcode(
     )
     return TranscodeResult(
         renditions=renditions,
-        loudness_lufs=loudness.integrated,
-        replay_gain_db=replay_gain(loudness.integrated),
-        waveform=waveform.values(),
-        samples=samples,
+        loudness_lufs=loudness,
+        replay_gain_db=replay_gain(loudness),
+        waveform=waveform,
+        samples=samples.pop(),
         step_seconds=timing,
     )
+
+
+if __name__ == "__main__":
+    _helper_main()

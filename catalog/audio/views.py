@@ -42,9 +42,10 @@ class SongAudioView(APIView):
 
     @extend_schema(
         operation_id="songs_audio_update",
-        request={"multipart/form-data": AudioUploadSerializer},
+        request=AudioUploadSerializer,
         responses={
             202: AudioAcceptedSerializer,
+            403: OpenApiResponse(CatalogErrorSerializer, description="Not the song's artist."),
             413: OpenApiResponse(CatalogErrorSerializer, description="File too large."),
             503: OpenApiResponse(CatalogErrorSerializer, description="Task queue unavailable."),
         },
@@ -64,7 +65,10 @@ class SongAudioView(APIView):
 
     @extend_schema(
         operation_id="songs_audio_destroy",
-        responses={204: None},
+        responses={
+            204: None,
+            403: OpenApiResponse(CatalogErrorSerializer, description="Not the song's artist."),
+        },
         summary="Remove the song's audio and its files",
     )
     def delete(self, request, song_id: int):

@@ -155,11 +155,11 @@ def test_waveform_has_200_peaks_between_0_and_1(song):
     assert all(abs(p - 0.8) < 0.01 for p in peaks[102:198])
 
 
-def test_two_threads_make_the_same_result_as_one(tmp_path):
+def test_two_processes_make_the_same_result_as_one(tmp_path):
     source = tmp_path / "source.wav"
     source.write_bytes(af.audio_file("wav", 8.0))
-    one = transcode(str(source), tmp_path / "one", expected_ms=8000, include_high=True, threads=1)
-    two = transcode(str(source), tmp_path / "two", expected_ms=8000, include_high=True, threads=2)
+    one = transcode(str(source), tmp_path / "one", expected_ms=8000, include_high=True, processes=1)
+    two = transcode(str(source), tmp_path / "two", expected_ms=8000, include_high=True, processes=2)
     assert one.loudness_lufs == two.loudness_lufs
     assert one.waveform == two.waveform
     assert one.samples == two.samples == 8 * 44_100

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from catalog.audio.streaming import parse_range, signed_url
+from catalog.audio.streaming import SIGNATURE_STEP, parse_range, signed_url
 from catalog.models import SongAudioRendition
 from catalog.tests import audio_fixtures as af
 from catalog.tests.factories import SongFactory
@@ -189,7 +189,7 @@ def test_signature_tampering_is_403(client, rendition, song):
 @pytest.mark.django_db
 def test_an_expired_link_is_403(client, rendition, settings):
     medium, _ = rendition
-    url = signed_url(medium, now=time.time() - settings.STREAM_URL_TTL - 1)
+    url = signed_url(medium, now=time.time() - settings.STREAM_URL_TTL - SIGNATURE_STEP - 1)
 
     response = client.get(url)
 
@@ -216,6 +216,10 @@ def test_signing_verifies_and_rotates_keys(settings):
         signing.verify(
             "audio/7/", expires=signed.expires, signature=signed.signature, now=signed.expires + 1
         )
+    rounded = signing.sign("audio/7/", ttl=60, now=1000, step=300)
+    assert rounded.expires == 1200 and rounded == signing.sign(
+        "audio/7/", ttl=60, now=1139, step=300
+    )
     old_key = settings.SECRET_KEY
     settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-key-" + "x" * 50, [old_key]
     signing.verify("audio/7/", expires=signed.expires, signature=signed.signature)
