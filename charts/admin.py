@@ -96,12 +96,7 @@ class ChartEntryAdmin(ReadOnlyEditorAdminMixin, admin.ModelAdmin):
         "title",
         "artist_name",
         "song",
-        "previous_position",
-        "movement",
-        "is_new",
-        "is_reentry",
-        "peak_position",
-        "days_on_chart",
+        *ChartEntry.TREND_FIELDS,
     )
     list_filter = ("snapshot__chart", "is_new", "is_reentry")
     search_fields = ("title", "artist_name")
@@ -150,17 +145,8 @@ class TrackAdminBase(EditorAdminMixin, admin.ModelAdmin):
         "artist",
         "match_method",
     )
-    readonly_fields = (
-        "title",
-        "artist_name",
-        "kind",
-        "key",
-        "external_id",
-        "artist_external_id",
-        "genres",
-        "release_date",
-        "match_method",
-    )
+    # Staff set the catalog link; the rest is what the chart printed.
+    readonly_fields = tuple(name for name in fields if name not in ("song", "artist"))
 
     def has_add_permission(self, request, *args):
         return False

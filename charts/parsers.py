@@ -183,8 +183,17 @@ _COUNTRY_IN_APPLE_URL = re.compile(r"apple\.com/(?:api/v\d/)?([a-z]{2})/", re.IG
 _COUNTRY_PARAM = re.compile(r"[?&]cc=([a-z]{2})\b", re.IGNORECASE)
 
 
-def _missing(position: int, fields: Iterable[str]) -> str:
-    return f"entry at position {position}: missing {', '.join(fields)}"
+def _incomplete(
+    position: int, required: Iterable[tuple[str, str]], *, skip: bool, where: str = ""
+) -> bool:
+    """Whether an entry lacks a required (name, value) and is to be skipped (``skip``);
+    without ``skip``, such an entry is a FeedParseError naming what is missing."""
+    missing = [name for name, value in required if not value]
+    if not missing:
+        return False
+    if skip:
+        return True
+    raise FeedParseError(f"{where}entry at position {position}: missing {', '.join(missing)}")
 
 
 # --------------------------------------------------------------------------- Apple v1/v2
@@ -217,16 +226,10 @@ class AppleMusicParser:
                 _str(item.get("artistName")),
                 _str(item.get("id")),
             )
-            missing = [
-                name
-                for name, value in (("name", title), ("artistName", artist), ("id", item_id))
-                if not value
-            ]
-            if missing:
-                if skip_incomplete:
-                    skipped += 1
-                    continue
-                raise FeedParseError(_missing(position, missing))
+            required = (("name", title), ("artistName", artist), ("id", item_id))
+            if _incomplete(position, required, skip=skip_incomplete):
+                skipped += 1
+                continue
             kinds[_normalise_kind(_str(item.get("kind")))] += 1
             genres = item.get("genres") or []
             entries.append(
@@ -298,20 +301,14 @@ class ItunesRssParser:
             title = _str(item.get("im:name"))
             artist = _str(artist_obj)
             item_id = _str((id_obj.get("attributes") or {}).get("im:id")) if id_obj else ""
-            missing = [
-                name
-                for name, value in (
-                    ("im:name", title),
-                    ("im:artist", artist),
-                    ("id.attributes.im:id", item_id),
-                )
-                if not value
-            ]
-            if missing:
-                if skip_incomplete:
-                    skipped += 1
-                    continue
-                raise FeedParseError(_missing(position, missing))
+            required = (
+                ("im:name", title),
+                ("im:artist", artist),
+                ("id.attributes.im:id", item_id),
+            )
+            if _incomplete(position, required, skip=skip_incomplete):
+                skipped += 1
+                continue
 
             artist_href = _str((artist_obj.get("attributes") or {}).get("href"))
             artist_id_match = _ID_IN_URL.search(artist_href)
@@ -454,12 +451,10 @@ class SpotifyCsvParser:
                 raise FeedParseError(f"line {line_number}: position must be a positive number")
             title = row[columns["title"]].strip()
             artist = row[columns["artist"]].strip()
-            missing = [n for n, v in (("track name", title), ("artist", artist)) if not v]
-            if missing:
-                if skip_incomplete:
-                    skipped += 1
-                    continue
-                raise FeedParseError(f"line {line_number}: {_missing(position, missing)}")
+            required = (("track name", title), ("artist", artist))
+            if _incomplete(position, required, skip=skip_incomplete, where=f"line {line_number}: "):
+                skipped += 1
+                continue
             url = row[columns["url"]].strip() if "url" in columns else ""
             track_id = _SPOTIFY_TRACK_ID.search(url)
             if url.startswith("spotify:track:") and track_id:

@@ -162,13 +162,6 @@ def track_history(
     )
 
 
-def chart_date_bounds(*, chart: Chart) -> tuple[date | None, date | None]:
-    bounds = ChartSnapshot.objects.filter(chart=chart).aggregate(
-        first=Min("date"), last=Max("date")
-    )
-    return bounds["first"], bounds["last"]
-
-
 def chart_artist_ranking(
     *, chart: Chart, date_from: date | None = None, date_to: date | None = None
 ) -> QuerySet[ChartEntry, ArtistPresence]:
