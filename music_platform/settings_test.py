@@ -24,6 +24,8 @@ _worker_tag = f"test-{XDIST_WORKER or 'main'}"
 os.environ["REDIS_URL"] = f"{_redis_base}/{_redis_db}"
 os.environ["CACHE_KEY_PREFIX"] = _worker_tag
 os.environ["CELERY_QUEUE_SUFFIX"] = f"-{_worker_tag}"
+# Redis pub/sub ignores the database number: the channel layer needs its own prefix per run.
+os.environ["CHANNEL_LAYER_PREFIX"] = f"mp-{_worker_tag}-db{_redis_db}"
 if "TEST_CELERY_BROKER_URL" in os.environ:  # e.g. RabbitMQ in CI
     os.environ["CELERY_BROKER_URL"] = os.environ["TEST_CELERY_BROKER_URL"]
 else:

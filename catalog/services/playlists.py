@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F
@@ -29,6 +30,7 @@ from common.errors import (
     PreconditionFailed,
     field_error,
 )
+from common.realtime import access_changed, publish
 from common.tasks import enqueue_after_commit
 from users.models import User
 from users.permissions import is_editor_or_admin
@@ -71,6 +73,42 @@ def _touch(playlist: Playlist) -> None:
     playlist.save(update_fields=["snapshot_id", "updated_at"])
 
 
+# --- realtime events (DESIGN.md §4): published after commit on ``playlist:<id>`` ------------
+
+
+def _not_public(song_ids: list[int]) -> list[int]:
+    """Songs not everyone may see: the realtime process shows them only to those who may."""
+    return sorted(
+        set(song_ids) - selectors.visible_song_ids(user=AnonymousUser(), song_ids=song_ids)
+    )
+
+
+def _entry_event(entry: PlaylistSong) -> dict[str, Any]:
+    song, by = entry.song, entry.added_by
+    return {
+        "position": entry.position,
+        "song": {
+            "id": song.pk,
+            "title": song.title,
+            "artist": {"id": song.artist_id, "name": song.artist.name},
+            "album": {"id": song.album_id, "title": song.album.title} if song.album else None,
+            "duration_ms": song.duration_ms,
+            "explicit": song.explicit,
+        },
+        "added_by": {"id": by.pk, "username": by.username} if by else None,
+        "added_at": entry.added_at.isoformat(),
+    }
+
+
+def _publish_song_event(playlist: Playlist, event: str, song_ids: list[int], data: dict) -> None:
+    publish(
+        f"playlist:{playlist.pk}",
+        event,
+        {"snapshot_id": playlist.snapshot_id, **data},
+        restricted_songs=_not_public(song_ids),
+    )
+
+
 def _is_collaborator(playlist: Playlist, user) -> bool:
     return Playlist.collaborators.through.objects.filter(
         playlist_id=playlist.pk, user_id=user.pk
@@ -108,15 +146,22 @@ def playlist_update(
     locked = _lock(playlist, if_match)
     for field, value in data.items():
         setattr(locked, field, value)
+    was_public = locked.is_public
     locked.snapshot_id = new_snapshot_id()
     locked.save()
+    if was_public and not locked.is_public:
+        access_changed(f"playlist:{locked.pk}")  # listeners who may not see it now drop off
+    fields = {f: getattr(locked, f) for f in ("name", "description", "is_public")}
+    publish(f"playlist:{locked.pk}", "updated", {"snapshot_id": locked.snapshot_id, **fields})
     return locked
 
 
 @transaction.atomic
 def playlist_delete(*, user, playlist: Playlist, if_match: str | None = None) -> None:
     _require_owner_or_staff(user, playlist)
+    pk = playlist.pk
     _lock(playlist, if_match).delete()
+    access_changed(f"playlist:{pk}")  # every subscriber finds it gone: unsubscribed
 
 
 @transaction.atomic
@@ -185,6 +230,12 @@ def playlist_add_songs(
         ]
     )
     _touch(playlist)
+    added = PlaylistSong.objects.filter(pk__in=[e.pk for e in created]).select_related(
+        "song__artist", "song__album", "added_by"
+    )
+    _publish_song_event(
+        playlist, "song_added", song_ids, {"entries": [_entry_event(e) for e in added]}
+    )
     return playlist, created
 
 
@@ -216,6 +267,9 @@ def playlist_move_song(
     entry.position = position
     entry.save(update_fields=["position"])
     _touch(playlist)
+    _publish_song_event(
+        playlist, "song_moved", [song_id], {"song_id": song_id, "from": old, "position": position}
+    )
     return playlist, entry
 
 
@@ -235,6 +289,9 @@ def playlist_remove_song(
         playlist=playlist, user=user, song_id=song_id, action=PlaylistActivity.Action.REMOVE
     )
     _touch(playlist)
+    _publish_song_event(
+        playlist, "song_removed", [song_id], {"song_id": song_id, "position": removed_at}
+    )
     return playlist
 
 
@@ -276,6 +333,8 @@ def playlist_remove_collaborator(*, user, playlist: Playlist, collaborator_id: i
     if not through.exists():
         raise NotFound("This user is not a collaborator.")
     through.delete()
+    # That user's sockets re-check at once and stop receiving a playlist they may not see.
+    access_changed(f"playlist:{playlist.pk}", users=[collaborator_id])
     return playlist
 
 
@@ -346,6 +405,11 @@ def playlist_export_send(*, export_id: str) -> str:
             fail_silently=False
         )
         _export_finish(export.pk, PlaylistExport.Status.SENT)
+        publish(
+            f"user:{user.pk}",
+            "export_sent",
+            {"export_id": export.task_id, "playlist_id": playlist.pk, "name": playlist.name},
+        )
     return PlaylistExport.Status.SENT
 
 

@@ -1,0 +1,319 @@
+"""The WebSocket at /ws/v1/: authentication, the subscribe protocol, fan-out and limits.
+
+Protocol (DESIGN.md §4). Client -> server: ``{"action": "subscribe"|"unsubscribe"|"ping",
+"channel": "<name>"}``. Server -> client: ``subscribed``, ``unsubscribed``, ``pong``,
+``event`` and ``error`` (codes ``not_found``, ``forbidden``, ``invalid``, and for the limits
+``too_large``, ``rate_limited``, ``too_many_subscriptions``).
+
+Close codes: 4401 bad/expired/revoked token or account gone, 4403 blocked, 4408 idle,
+4429 too many sockets for this user.
+
+Each socket handles one message at a time (Channels dispatches in order), which the access
+re-checks rely on: an ``access_changed`` control message is handled before any event
+published after it, so a socket that lost access never receives the next event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils import timezone
+
+from common.realtime import ACCESS_CHANGED, group_name
+from realtime import access, auth, limits, live
+from realtime.metrics import CLIENT_MESSAGES, CLOSES, FANOUT_LATENCY, MESSAGES_SENT, OPEN_SOCKETS
+
+logger = logging.getLogger(__name__)
+
+IDLE = 4408
+TOO_MANY_SOCKETS = 4429
+
+
+class RealtimeConsumer(AsyncWebsocketConsumer):
+    user: Any = None
+
+    # --- connection -------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.user = None
+        self.subscriptions: dict[str, access.Channel] = {}
+        self.groups_joined: set[str] = set()
+        self.registered = False
+        self.counted = False
+        self.watchdog: asyncio.Task | None = None
+        self.closing = False
+        self.last_seen = time.monotonic()
+        self.bucket = limits.TokenBucket(
+            burst=settings.REALTIME_RATE_BURST, rate=settings.REALTIME_RATE_PER_SECOND
+        )
+        # Accept first: a close before the handshake is a bare HTTP 403 and loses the code.
+        await self.accept()
+        token = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("token")
+        if token:
+            try:
+                self.user = await database_sync_to_async(auth.user_for_token)(token[-1])
+            except auth.Refused as refused:
+                await self._close(refused.code)
+                return
+            self.registered = await limits.socket_register(
+                user_id=self.user.pk, socket=self.channel_name
+            )
+            if not self.registered:
+                await self._close(TOO_MANY_SOCKETS)
+                return
+            # Always joined: the user's own control messages (blocked, role changed).
+            await self._join(f"user:{self.user.pk}")
+        self.counted = True
+        OPEN_SOCKETS.labels(self._auth_label()).inc()
+        self.watchdog = asyncio.ensure_future(self._watch())
+
+    async def disconnect(self, code: int) -> None:
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+        live.ticker().discard(self)
+        for group in list(getattr(self, "groups_joined", ())):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if getattr(self, "registered", False):
+            await limits.socket_unregister(user_id=self.user.pk, socket=self.channel_name)
+        if getattr(self, "counted", False):
+            OPEN_SOCKETS.labels(self._auth_label()).dec()
+            self.counted = False
+
+    async def _close(self, code: int) -> None:
+        if not self.closing:
+            self.closing = True
+            CLOSES.labels(str(code)).inc()
+            await self.close(code=code)
+
+    def _auth_label(self) -> str:
+        return "user" if self.user is not None else "anonymous"
+
+    async def _join(self, channel: str) -> None:
+        group = group_name(channel)
+        if group not in self.groups_joined:
+            self.groups_joined.add(group)
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def _leave(self, channel: str) -> None:
+        group = group_name(channel)
+        if group in self.groups_joined:
+            self.groups_joined.discard(group)
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def _watch(self) -> None:
+        """Idle timeout, the account re-read and the socket count's refresh, every few seconds
+        (jittered so that sockets opened together do not query together)."""
+        interval = min(settings.REALTIME_ACCOUNT_RECHECK_SECONDS, settings.REALTIME_IDLE_TIMEOUT)
+        while not self.closing:
+            await asyncio.sleep(interval * random.uniform(0.8, 1.0))
+            if time.monotonic() - self.last_seen > settings.REALTIME_IDLE_TIMEOUT:
+                await self._close(IDLE)
+                return
+            if self.user is not None:
+                try:
+                    await self._recheck_account()
+                except Exception:  # a database blip: the next tick tries again
+                    logger.exception("realtime: account re-check failed")
+                if self.registered and not self.closing:
+                    await limits.socket_refresh(user_id=self.user.pk, socket=self.channel_name)
+
+    # --- client messages ---------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        self.last_seen = time.monotonic()
+        if self.closing:
+            return
+        if not self.bucket.take():
+            CLIENT_MESSAGES.labels("rate_limited").inc()
+            await self._error(None, "rate_limited", "Too many messages; slow down.")
+            return
+        size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
+        if size > settings.REALTIME_MAX_MESSAGE_BYTES:
+            CLIENT_MESSAGES.labels("too_large").inc()
+            await self._error(
+                None,
+                "too_large",
+                f"Messages are at most {settings.REALTIME_MAX_MESSAGE_BYTES} bytes.",
+            )
+            return
+        if text_data is None:
+            CLIENT_MESSAGES.labels("invalid").inc()
+            await self._error(None, access.INVALID, "Send JSON in text frames.")
+            return
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            CLIENT_MESSAGES.labels("invalid").inc()
+            await self._error(None, access.INVALID, "Send a JSON object with an action.")
+            return
+        action, channel = message.get("action"), message.get("channel")
+        shown = channel if isinstance(channel, str) and len(channel) <= 200 else None
+        if action == "ping":
+            CLIENT_MESSAGES.labels("ping").inc()
+            await self._send({"type": "pong"})
+        elif action == "subscribe":
+            CLIENT_MESSAGES.labels("subscribe").inc()
+            await self._subscribe(channel, shown)
+        elif action == "unsubscribe":
+            CLIENT_MESSAGES.labels("unsubscribe").inc()
+            await self._unsubscribe(channel, shown)
+        else:
+            CLIENT_MESSAGES.labels("invalid").inc()
+            await self._error(shown, access.INVALID, "action is subscribe, unsubscribe or ping.")
+
+    async def _subscribe(self, name: object, shown: str | None) -> None:
+        if isinstance(name, str) and name in self.subscriptions:
+            await self._send({"type": "subscribed", "channel": name})
+            return
+        try:
+            channel = access.parse(name, user=self.user)
+        except access.Refused as refused:
+            await self._error(shown, refused.code, refused.detail)
+            return
+        if len(self.subscriptions) >= settings.REALTIME_MAX_SUBSCRIPTIONS:
+            await self._error(
+                shown,
+                "too_many_subscriptions",
+                f"At most {settings.REALTIME_MAX_SUBSCRIPTIONS} channels per socket.",
+            )
+            return
+        # Join before the check: a revocation committed after the check arrives as a control
+        # message on the group and is handled after this subscribe, so none is missed.
+        joined_here = channel.kind in (access.PLAYLIST, access.CHART)
+        if joined_here:
+            await self._join(channel.published_as)
+        try:
+            await database_sync_to_async(access.check_access)(channel, user=self.user)
+        except access.Refused as refused:
+            if joined_here:
+                await self._leave(channel.published_as)
+            await self._error(channel.name, refused.code, refused.detail)
+            return
+        self.subscriptions[channel.name] = channel
+        await self._send({"type": "subscribed", "channel": channel.name})
+        if channel.kind == access.ANALYTICS:
+            live.ticker().add(self)
+
+    async def _unsubscribe(self, name: object, shown: str | None) -> None:
+        if not isinstance(name, str) or name not in self.subscriptions:
+            try:
+                access.parse(name, user=self.user)
+            except access.Refused as refused:
+                await self._error(shown, refused.code, refused.detail)
+                return
+            await self._send({"type": "unsubscribed", "channel": name})
+            return
+        await self._drop(self.subscriptions[name])
+        await self._send({"type": "unsubscribed", "channel": name})
+
+    async def _drop(self, channel: access.Channel) -> None:
+        self.subscriptions.pop(channel.name, None)
+        if channel.kind in (access.PLAYLIST, access.CHART):
+            await self._leave(channel.published_as)
+        elif channel.kind == access.ANALYTICS:
+            live.ticker().discard(self)
+
+    # --- messages from the channel layer ------------------------------------------------------
+
+    async def rt_event(self, message: dict[str, Any]) -> None:
+        if self.closing:
+            return
+        published_as = message["channel"]
+        if message.get("control") and message.get("event") == ACCESS_CHANGED:
+            await self._access_changed(published_as, message)
+            return
+        name = self._client_name(published_as)
+        if name not in self.subscriptions:
+            return
+        data = message["data"]
+        restricted = message.get("restricted_songs")
+        if restricted:
+            hidden = await database_sync_to_async(access.hidden_song_ids)(
+                user=self.user, song_ids=restricted
+            )
+            data = access.redact(data, hidden)
+        await self._send(
+            {
+                "type": "event",
+                "channel": name,
+                "event": message["event"],
+                "data": data,
+                "at": message["at"],
+            }
+        )
+        sent = message.get("sent")
+        if isinstance(sent, int | float):
+            FANOUT_LATENCY.observe(max(0.0, time.time() - sent))
+
+    async def send_live(self, data: dict[str, Any]) -> None:
+        if live.CHANNEL in self.subscriptions and not self.closing:
+            await self._send(
+                {
+                    "type": "event",
+                    "channel": live.CHANNEL,
+                    "event": live.EVENT,
+                    "data": data,
+                    "at": timezone.now().isoformat(),
+                }
+            )
+
+    def _client_name(self, published_as: str) -> str:
+        if self.user is not None and published_as == f"user:{self.user.pk}":
+            return "user:me"
+        return published_as
+
+    async def _access_changed(self, published_as: str, message: dict[str, Any]) -> None:
+        if self.user is not None and published_as == f"user:{self.user.pk}":
+            await self._recheck_account()
+            return
+        channel = self.subscriptions.get(published_as)
+        users = message.get("users")  # when only some users' access changed
+        if channel is None or (users is not None and getattr(self.user, "pk", None) not in users):
+            return
+        if not await database_sync_to_async(access.has_access)(channel, user=self.user):
+            await self._revoke(channel)
+
+    async def _recheck_account(self) -> None:
+        """Re-read the account: blocked or gone closes the socket; a changed role re-checks
+        every subscription."""
+        user = await database_sync_to_async(auth.fresh_user)(self.user.pk)
+        if user is None:
+            code = await database_sync_to_async(auth.account_state)(self.user.pk)
+            await self._close(code or auth.UNAUTHENTICATED)
+            return
+        self.user = user
+        for channel in list(self.subscriptions.values()):
+            if not await database_sync_to_async(access.has_access)(channel, user=user):
+                await self._revoke(channel)
+
+    async def _revoke(self, channel: access.Channel) -> None:
+        await self._drop(channel)
+        await self._send({"type": "unsubscribed", "channel": channel.name, "reason": "access"})
+
+    # --- sending ----------------------------------------------------------------------------
+
+    async def _send(self, body: dict[str, Any]) -> None:
+        MESSAGES_SENT.labels(body["type"]).inc()
+        await self.send(text_data=json.dumps(body, separators=(",", ":")))
+
+    async def _error(self, channel: str | None, code: str, detail: str) -> None:
+        await self._send({"type": "error", "channel": channel, "code": code, "detail": detail})
+
+
+class NoRouteConsumer(AsyncWebsocketConsumer):
+    """Any other WebSocket path: accepted only to be closed with a code that says why."""
+
+    async def connect(self) -> None:
+        await self.accept()
+        await self.close(code=4404)
