@@ -72,10 +72,6 @@ def feature_matrix(rows: Sequence[Mapping[str, float | None]]) -> np.ndarray:
     return np.column_stack([_column(rows, a) for a in VECTOR_ATTRIBUTES]) * _WEIGHTS
 
 
-def feature_vector(values: Mapping[str, float | None]) -> np.ndarray:
-    return feature_matrix([values])[0]
-
-
 def closeness(matrix: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Similarity in (0, 1] of each row to ``target``: 1 / (1 + euclidean distance)."""
     if matrix.shape[0] == 0:

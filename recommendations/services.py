@@ -58,11 +58,11 @@ def picks_cache_key(user_id: int) -> str:
     return f"recommendations:me:v2:{user_id}"
 
 
-def _log(**fields) -> RecommendationLog:
+def _log(**fields: Any) -> RecommendationLog:
     return RecommendationLog.objects.create(**fields)
 
 
-def _execute_with_json(sql: str, *params) -> None:
+def _execute_with_json(sql: str, *params: Any) -> None:
     """Run ``sql`` whose last parameter is a list of rows sent as one JSON document.
 
     Bulk writes of array and JSON columns go this way: bulk_create would send every
@@ -244,7 +244,7 @@ def _reason_from(anchor_title: str, flags: int) -> str:
 class _PicksBatch:
     """Everything shared by the users of one refresh, read with a fixed number of queries."""
 
-    def __init__(self, user_ids: list[int], model: RecommendationModel | None):
+    def __init__(self, user_ids: list[int], model: RecommendationModel | None) -> None:
         self.user_ids = user_ids
         self.table = selectors.interaction_table(user_ids=user_ids)
         self.skipped = selectors.recently_skipped_songs(user_ids=user_ids)
@@ -456,7 +456,7 @@ def _stored_picks_for(*, user: Any, stored: UserPicks | None) -> selectors.Picks
     return selectors.Picks(stored.generated_at, selectors.scored_tracks(user=user, items=items))
 
 
-def user_picks_get_or_compute(*, user: Any) -> tuple[selectors.Picks, str]:
+def user_picks_get_or_compute(*, user: User) -> tuple[selectors.Picks, str]:
     """The listener's picks and where they came from: ``cache``, ``database`` or ``computed``.
 
     Picks are computed for anyone (a task has no caller) and filtered here for the reader,
@@ -483,7 +483,7 @@ def user_picks_get_or_compute(*, user: Any) -> tuple[selectors.Picks, str]:
     return picks, source
 
 
-def user_picks_refresh_enqueue(*, user) -> str:
+def user_picks_refresh_enqueue(*, user: User) -> str:
     """Queue a refresh of the user's picks after the current transaction commits."""
     return enqueue_after_commit("recommendations.refresh_user", kwargs={"user_id": user.pk})
 
@@ -493,7 +493,7 @@ def user_picks_refresh_enqueue(*, user) -> str:
 
 @transaction.atomic
 def user_preferences_update(
-    *, user, favorite_genres: list[Genre], favorite_artists: list[Artist], moods: list[str]
+    *, user: User, favorite_genres: list[Genre], favorite_artists: list[Artist], moods: list[str]
 ) -> UserPreferences:
     """Replace the user's preferences; their picks are recomputed on the next read."""
     prefs, _ = UserPreferences.objects.select_for_update().get_or_create(user=user)

@@ -28,7 +28,7 @@ from recommendations.selectors.songs import (
     SONG_VALUE_FIELDS,
     FeatureRow,
     song_neighbours,
-    song_values,
+    song_vector,
     songs_for_display,
 )
 
@@ -149,7 +149,7 @@ def seed_recommendations(
         related = [
             r for r in rows if r["genre_id"] == track.genre_id or r["artist_id"] == track.artist_id
         ]
-        target = feature_matrix([song_values(track)])[0]
+        target = song_vector(track)
         near = nearest(related, target, exclude=set(pool.candidates) | {track.id})
         add_ranked(pool.candidates, near, rank_scores(len(near), 0.6, 0.3))
         pools.append(pool)

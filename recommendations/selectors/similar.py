@@ -9,13 +9,12 @@ from django.db.models import Q
 
 from catalog.models import Song
 from catalog.selectors import songs_visible_to, visible_song_ids
-from recommendations.features import feature_matrix
 from recommendations.selectors.ranking import by_closeness
 from recommendations.selectors.songs import (
     CONTENT_SCAN_LIMIT,
     SONG_VALUE_FIELDS,
     song_neighbours,
-    song_values,
+    song_vector,
     songs_for_display,
 )
 
@@ -42,7 +41,7 @@ def similar_songs(*, user: Any, song: Song, limit: int) -> list[SimilarSong]:
             picked[song_id] = (round(float(score), 4), "collaborative")
 
     if len(picked) < limit:
-        target = feature_matrix([song_values(song)])[0]
+        target = song_vector(song)
         exclude = set(picked) | {song.id}
         near = Q(genre_id=song.genre_id) | Q(artist_id=song.artist_id)
         for condition in (near, ~near):

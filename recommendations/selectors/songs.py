@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
 from catalog.models import Song
 from catalog.selectors import songs_visible_to
-from recommendations.features import ATTRIBUTES
+from recommendations.features import ATTRIBUTES, feature_matrix
 from recommendations.models import RecommendationModel, SongNeighbours
 
 # Values read for content-based matching: ids plus every tunable attribute.
@@ -22,9 +24,9 @@ CONTENT_SCAN_LIMIT = 3000
 FeatureRow = dict[str, Any]
 
 
-def song_values(song: Song) -> FeatureRow:
-    """The tunable attributes of a loaded song, as the rows of SONG_VALUE_FIELDS have them."""
-    return {name: getattr(song, name) for name in ATTRIBUTES}
+def song_vector(song: Song) -> np.ndarray:
+    """The audio-feature vector of a loaded song (as ``feature_matrix`` makes for rows)."""
+    return feature_matrix([{name: getattr(song, name) for name in ATTRIBUTES}])[0]
 
 
 def songs_for_display(*, user: Any, ids: Sequence[int]) -> list[Song]:

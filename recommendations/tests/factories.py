@@ -1,11 +1,24 @@
+"""Factories of recommendation rows, and the analytics and charts rows its tests need
+(one factory per model: those apps' own are imported, not copied)."""
+
 import factory
 from django.utils import timezone
 
-from analytics.models import Action, ListeningEvent, SongDailyStats, UserSongDailyStats
+from analytics.models import SongDailyStats, UserSongDailyStats
 from catalog.tests.factories import SongFactory
-from charts.models import Chart, ChartEntry, ChartSnapshot, ChartTrack
+from charts.models import ChartEntry, ChartSnapshot
+from charts.tests.factories import ChartFactory, ChartTrackFactory
 from recommendations.models import UserPreferences
 from users.tests.factories import UserFactory
+
+__all__ = [
+    "ChartEntryFactory",
+    "ChartSnapshotFactory",
+    "SongChartTrackFactory",
+    "SongDailyStatsFactory",
+    "UserPreferencesFactory",
+    "UserSongDailyStatsFactory",
+]
 
 
 class UserPreferencesFactory(factory.django.DjangoModelFactory):
@@ -27,19 +40,6 @@ class UserPreferencesFactory(factory.django.DjangoModelFactory):
             obj.favorite_artists.set(extracted)
 
 
-class ListeningEventFactory(factory.django.DjangoModelFactory):
-    """A raw event; with no rollup watermark every event is in the "tail"."""
-
-    class Meta:
-        model = ListeningEvent
-
-    user = factory.SubFactory(UserFactory)
-    song = factory.SubFactory(SongFactory)
-    action = Action.PLAY
-    occurred_at = factory.LazyFunction(timezone.now)
-    received_at = factory.LazyFunction(timezone.now)
-
-
 class UserSongDailyStatsFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = UserSongDailyStats
@@ -57,33 +57,24 @@ class SongDailyStatsFactory(factory.django.DjangoModelFactory):
     day = factory.LazyFunction(lambda: timezone.now().date())
 
 
-class ChartFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Chart
-
-    slug = factory.Sequence(lambda n: f"chart-{n}")
-    name = factory.Sequence(lambda n: f"Top songs {n}")
-    source = "spotify"
-    country = "us"
-
-
-class ChartTrackFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = ChartTrack
+class SongChartTrackFactory(ChartTrackFactory):
+    """A chart track matched to a catalog song (charts' own factory leaves it unmatched)."""
 
     song = factory.SubFactory(SongFactory)
-    key = factory.Sequence(lambda n: f"spotify:track{n}")
     title = factory.LazyAttribute(lambda o: o.song.title)
     artist_name = factory.LazyAttribute(lambda o: o.song.artist.name)
     name_key = factory.LazyAttribute(lambda o: o.title.lower())
     artist_key = factory.LazyAttribute(lambda o: o.artist_name.lower())
 
 
+# Snapshot and entry rows for the odd test that needs them without an ingest (charts' own
+# tests ingest through the real service, so charts has no factory for them).
 class ChartSnapshotFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ChartSnapshot
 
-    chart = factory.SubFactory(ChartFactory)
+    # The model's default size: momentum scores in the tests are computed against it.
+    chart = factory.SubFactory(ChartFactory, size=100)
     date = factory.LazyFunction(lambda: timezone.now().date())
     fetched_at = factory.LazyFunction(timezone.now)
     checksum = factory.Sequence(lambda n: f"{n:064d}")
@@ -94,7 +85,7 @@ class ChartEntryFactory(factory.django.DjangoModelFactory):
         model = ChartEntry
 
     snapshot = factory.SubFactory(ChartSnapshotFactory)
-    track = factory.SubFactory(ChartTrackFactory)
+    track = factory.SubFactory(SongChartTrackFactory)
     song = factory.SelfAttribute("track.song")
     position = factory.Sequence(lambda n: n % 100 + 1)
     title = factory.LazyAttribute(lambda o: o.track.title)

@@ -4,11 +4,12 @@ import pytest
 from django.core.files.storage import default_storage
 
 from analytics.models import Action
+from analytics.tests.factories import ListeningEventFactory
 from catalog.tests.factories import AlbumFactory, ArtistFactory, GenreFactory, SongFactory
 from recommendations import services
 from recommendations.modeling import FittedModel
 from recommendations.models import RecommendationLog, RecommendationModel, SongNeighbours
-from recommendations.tests.factories import ListeningEventFactory, UserSongDailyStatsFactory
+from recommendations.tests.factories import UserSongDailyStatsFactory
 from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from analytics.models import Action, RollupWatermark, UserDailyStats
 from analytics.sql import WATERMARK_NAME
+from analytics.tests.factories import ListeningEventFactory
 from catalog.tests.factories import (
     AlbumFactory,
     AlbumLikeFactory,
@@ -14,7 +15,7 @@ from catalog.tests.factories import (
     SongFactory,
 )
 from recommendations import selectors
-from recommendations.tests.factories import ListeningEventFactory, UserSongDailyStatsFactory
+from recommendations.tests.factories import UserSongDailyStatsFactory
 from users.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

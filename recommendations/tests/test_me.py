@@ -4,12 +4,13 @@ import pytest
 from django.core.cache import cache
 
 from analytics.models import Action
+from analytics.tests.factories import ListeningEventFactory
+from catalog.attributes import AUDIO_FEATURES
 from catalog.tests.factories import AlbumFactory, ArtistFactory, GenreFactory, SongFactory
 from recommendations import services
 from recommendations.models import RecommendationLog, UserPicks
 from recommendations.tests.factories import (
     ChartEntryFactory,
-    ListeningEventFactory,
     SongDailyStatsFactory,
     UserPreferencesFactory,
 )
@@ -241,22 +242,7 @@ def test_whole_body_is_the_same_from_every_source(client_for):
                     "isrc": None,
                     "explicit": False,
                     "popularity": 40,
-                    "audio_features": {
-                        name: getattr(song, name)
-                        for name in (
-                            "acousticness",
-                            "danceability",
-                            "energy",
-                            "instrumentalness",
-                            "liveness",
-                            "loudness",
-                            "speechiness",
-                            "tempo",
-                            "valence",
-                            "key",
-                            "mode",
-                        )
-                    },
+                    "audio_features": {name: getattr(song, name) for name in AUDIO_FEATURES},
                     "is_public": True,
                     "is_visible": True,
                     "audio": {"status": "none", "duration_ms": song.duration_ms},

@@ -10,13 +10,13 @@ from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
 from analytics.models import Action
+from analytics.tests.factories import ListeningEventFactory
 from catalog.tests.factories import SongFactory
 from common.tasks import queue_name
 from music_platform.celery import app
 from recommendations import services, tasks
 from recommendations.demo import seed_recommendations_demo
 from recommendations.models import RecommendationLog, RecommendationModel, UserPicks
-from recommendations.tests.factories import ListeningEventFactory
 from users.tests.factories import UserFactory
 
 

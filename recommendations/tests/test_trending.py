@@ -6,11 +6,11 @@ import pytest
 from django.utils import timezone
 
 from analytics.models import Action
+from analytics.tests.factories import ListeningEventFactory
 from catalog.tests.factories import AlbumFactory, GenreFactory, SongFactory
 from recommendations.tests.factories import (
     ChartEntryFactory,
     ChartSnapshotFactory,
-    ListeningEventFactory,
     SongDailyStatsFactory,
 )
 
