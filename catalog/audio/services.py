@@ -31,6 +31,7 @@ from catalog.audio.probe import AudioRejected, ProbeResult, probe
 from catalog.audio.transcode import HIGH_ONLY_ABOVE, TranscodeError, TranscodeResult, transcode
 from catalog.models import AudioStatus, Song, SongAudio, SongAudioRendition
 from common.errors import PayloadTooLarge, PermissionDenied, ValidationFailed
+from common.realtime import publish
 from common.tasks import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
@@ -88,6 +89,12 @@ def _start_generation(audio: SongAudio) -> list[str]:
     audio.failure_reason = ""
     audio.loudness_lufs = audio.replay_gain_db = audio.waveform = audio.processed_at = None
     return stale
+
+
+def _notify(audio: SongAudio, event: str, data: dict) -> None:
+    """Tell the uploader's open apps (``user:me`` on the realtime socket), after commit."""
+    if audio.uploaded_by_id is not None:
+        publish(f"user:{audio.uploaded_by_id}", event, data)
 
 
 def _set_song_status(song_id: int, status: str, **fields) -> None:
@@ -273,6 +280,7 @@ def _publish(song_id: int, generation: str, result: TranscodeResult) -> str:
     audio.processed_at = timezone.now()
     audio.save()
     _set_song_status(song_id, AudioStatus.READY)
+    _notify(audio, "audio_ready", {"song_id": song_id, "duration_ms": audio.duration_ms})
     old = [files.generation_prefix(song_id, g) for g in replaced]
     transaction.on_commit(lambda: files.delete_quietly(prefixes=old))
     return "ready"
@@ -293,6 +301,7 @@ def song_audio_fail(*, song_id: int, generation: str, reason: str) -> str:
     audio.processed_at = timezone.now()
     audio.save(update_fields=["failure_reason", "processed_at"])
     _set_song_status(song_id, AudioStatus.FAILED)
+    _notify(audio, "audio_failed", {"song_id": song_id, "reason": audio.failure_reason})
     transaction.on_commit(lambda: files.delete_quietly(prefixes=prefixes))
     logger.warning("audio of song %s failed: %s", song_id, reason)
     return "failed"

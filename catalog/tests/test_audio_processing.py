@@ -236,3 +236,46 @@ def test_replacing_ready_audio_swaps_every_rendition_at_once(song):
     assert not media(files.generation_prefix(song.pk, first.generation)).exists()
     assert not media(first.original).exists()
     assert_close(af.decode(media(new["low"].folder, new["low"].entry)).seconds, 2.0, 0.1, "new")
+
+
+def _events_for(user, work) -> list[dict]:
+    """Run ``work`` while subscribed to ``user``'s realtime channel; the events it published."""
+    import asyncio
+
+    from asgiref.sync import async_to_sync, sync_to_async
+    from channels.layers import get_channel_layer
+
+    from common import realtime
+
+    async def scenario():
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(realtime.group_name(f"user:{user.pk}"), channel)
+        await asyncio.sleep(0.1)  # the subscription is live before anything is published
+        await sync_to_async(work)()
+        events = []
+        while True:
+            try:
+                events.append(await asyncio.wait_for(layer.receive(channel), 1.0))
+            except TimeoutError:
+                return events
+
+    realtime.reset_connection()
+    return [{"event": e["event"], "data": e["data"]} for e in async_to_sync(scenario)()]
+
+
+def test_the_uploader_hears_when_the_audio_is_ready_or_failed(song):
+    from catalog.audio.services import song_audio_fail
+
+    audio = uploaded(song, af.audio_file("wav", 2.0))
+    ready = _events_for(
+        song.artist.user, lambda: song_audio_process(song_id=song.pk, generation=audio.generation)
+    )
+    audio = uploaded(song, af.audio_file("wav", 2.0))
+    failed = _events_for(
+        song.artist.user,
+        lambda: song_audio_fail(song_id=song.pk, generation=audio.generation, reason="Broken."),
+    )
+
+    assert ready == [{"event": "audio_ready", "data": {"song_id": song.pk, "duration_ms": 2000}}]
+    assert failed == [{"event": "audio_failed", "data": {"song_id": song.pk, "reason": "Broken."}}]
