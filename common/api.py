@@ -20,6 +20,11 @@ PAGINATION_PARAMS = ("limit", "offset")
 # --- strict query strings -------------------------------------------------------------------
 
 
+class NoQuery(serializers.Serializer):
+    """The query string of an endpoint that takes no parameters (pagination aside): with
+    ``validated_query`` any parameter is a 400."""
+
+
 def _error(detail: str, code: str) -> list[serializers.ErrorDetail]:
     return [serializers.ErrorDetail(detail, code=code)]
 

@@ -336,7 +336,7 @@ LOGGING = {
     "loggers": {"django_redis": {"level": "WARNING"}},
 }
 
-# Optional third-party provider (recommendations.spotify_enrich); unused when empty.
+# Optional third-party provider (catalog: manage.py spotify_enrich); unused when empty.
 SPOTIFY_CLIENT_ID = env.str("SPOTIFY_CLIENT_ID", default="")
 SPOTIFY_CLIENT_SECRET = env.str("SPOTIFY_CLIENT_SECRET", default="")
 
