@@ -71,11 +71,15 @@ def artist_create(
         owner = user
     # Parallel requests can pick the same free slug (or, for one artist account, both pass
     # the check above); the database refuses the second insert, so try again with a fresh
-    # slug inside a savepoint, and report a duplicate profile as the 400 it is.
+    # slug inside a savepoint, and report a duplicate profile as the 400 it is. Each round
+    # of a pile-up lets one request through; after a few, a random suffix ends it.
     from django.db import IntegrityError
+    from django.utils.crypto import get_random_string
 
-    for _attempt in range(5):
+    for attempt in range(8):
         slug = artist_unique_slug(name)
+        if attempt >= 3:
+            slug = f"{slug[:205]}-{get_random_string(6, 'abcdefghijklmnopqrstuvwxyz0123456789')}"
         try:
             with transaction.atomic():
                 artist = Artist.objects.create(name=name, slug=slug, bio=bio, user=owner)
