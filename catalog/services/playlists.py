@@ -144,9 +144,9 @@ def playlist_update(
 ) -> Playlist:
     _require_owner_or_staff(user, playlist)
     locked = _lock(playlist, if_match)
+    was_public = locked.is_public
     for field, value in data.items():
         setattr(locked, field, value)
-    was_public = locked.is_public
     locked.snapshot_id = new_snapshot_id()
     locked.save()
     if was_public and not locked.is_public:
