@@ -55,6 +55,7 @@ COMPLETE_TOLERANCE_MS = 15_000
 # pg_advisory_xact_lock(namespace, key) keys this module's per-listener lock.
 INGEST_LOCK_NAMESPACE = 0x616E  # "an"(alytics)
 
+_PLAY = Action.PLAY.value
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -109,7 +110,7 @@ ON CONFLICT (user_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
 # it that can conflict with it (plays, and the batch's songs), read through the partial
 # index of counted events; and which of the batch's event ids are already stored.
 _NEIGHBOURS = f"""
-SELECT song_id, action, occurred_at, NULL FROM {EVENTS}
+SELECT song_id, action, (extract(epoch FROM occurred_at) * 1000000)::bigint, NULL FROM {EVENTS}
 WHERE user_id = %(user)s AND flagged = false
     AND occurred_at > %(lo)s AND occurred_at < %(hi)s
     AND (action = 'play' OR song_id = ANY(%(songs)s))
@@ -137,11 +138,12 @@ def _near(times: list[int], moment: int, gap: int) -> bool:
 def plausibility_flags(
     *,
     events: Sequence[EventIn],
-    counted: Iterable[tuple[int, str, datetime]],
+    counted: Iterable[tuple[int, str, int]],
     durations: dict[int, int | None],
 ) -> list[str | None]:
     """The ``FlagReason`` of each event of ``events`` (None: counted), given the listener's
-    ``counted`` events (song, action, occurred_at) already stored around them.
+    ``counted`` events (song, action, occurred_at in microseconds since the epoch) already
+    stored around them.
 
     Greedy in time order: an event that keeps its distance from every event counted so far
     is counted and becomes one the next are compared with (see the module docstring).
@@ -149,22 +151,27 @@ def plausibility_flags(
     same: dict[tuple[int, str], list[int]] = {}
     plays: list[int] = []
     for song, action, at in counted:
-        insort(same.setdefault((song, action), []), _micros(at))
-        if action == Action.PLAY:
-            insort(plays, _micros(at))
+        same.setdefault((song, action), []).append(at)
+        if action == _PLAY:
+            plays.append(at)
+    for times in same.values():
+        times.sort()
+    plays.sort()
+    gaps = {song: repeat_gap_ms(duration) * 1000 for song, duration in durations.items()}
     flags: list[str | None] = [None] * len(events)
     min_play = MIN_PLAY_MS * 1000
-    for index in sorted(range(len(events)), key=lambda i: (events[i].occurred_at, i)):
+    moments = [_micros(event.occurred_at) for event in events]
+    for index in sorted(range(len(events)), key=lambda i: (moments[i], i)):
         event = events[index]
-        moment = _micros(event.occurred_at)
+        moment = moments[index]
         times = same.setdefault((event.song, event.action), [])
-        if _near(times, moment, repeat_gap_ms(durations.get(event.song)) * 1000):
+        if _near(times, moment, gaps[event.song]):
             flags[index] = FlagReason.REPEAT.value
-        elif event.action == Action.PLAY and _near(plays, moment, min_play):
+        elif event.action == _PLAY and _near(plays, moment, min_play):
             flags[index] = FlagReason.OVERLAP.value
         else:
             insort(times, moment)
-            if event.action == Action.PLAY:
+            if event.action == _PLAY:
                 insort(plays, moment)
     return flags
 
