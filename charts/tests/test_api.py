@@ -565,3 +565,26 @@ def test_chart_list_query_count(api_client, django_assert_num_queries):
         make_chart(f"more{n}", 2)
     with django_assert_num_queries(2):
         assert api_client.get(url("chart-list")).json()["count"] == 6
+
+
+def test_schema_documents_the_unknown_parameter_error(api_client):
+    """Any name may come back in `attr` with code unknown_parameter: the schema says so on
+    every chart endpoint (schemathesis sends such parameters)."""
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    components = schema["components"]["schemas"]
+    chart_operations = [
+        operation
+        for path, operations in schema["paths"].items()
+        if path.startswith("/api/v1/charts/")
+        for operation in operations.values()
+    ]
+    assert len(chart_operations) == 8
+    for operation in chart_operations:
+        name = operation["operationId"].title().replace("_", "")
+        items = components[f"{name}Error"]["oneOf"]
+        assert {"$ref": "#/components/schemas/UnknownQueryParameterError"} in items
+    unknown = components["UnknownQueryParameterError"]["properties"]
+    assert unknown["attr"] == {
+        "type": "string",
+        "description": "The query parameter the endpoint does not know.",
+    }
