@@ -142,9 +142,10 @@ LOGIN_LOCKOUT_MAX = env.int("LOGIN_LOCKOUT_MAX", default=15 * 60)
 LOGIN_LOCKOUT_MEMORY = env.int("LOGIN_LOCKOUT_MEMORY", default=24 * 3600)
 AUTHENTICATION_BACKENDS = ["users.backends.LockoutModelBackend"]
 
-# Argon2id for new hashes; PBKDF2 hashes still verify and are rehashed at the next login.
+# Argon2id for new hashes (OWASP parameters, users/hashers.py); PBKDF2 hashes still verify
+# and are rehashed at the next login.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "users.hashers.Argon2idPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
 ]

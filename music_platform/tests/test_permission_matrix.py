@@ -124,6 +124,16 @@ ROWS = [
     row("GET", "/songs/trending/", EVERYONE),
     row("GET", "/songs/{w.content.public_song.pk}/similar/", EVERYONE),
     *[row("GET", f"/songs/{{w.content.{name}.pk}}/similar/", INSIDERS_ONLY) for name in HIDDEN],
+    # --- accounts (issue 11)
+    row("PATCH", "/users/me/", USERS, lambda w: {"bio": "hello"}),
+    row("DELETE", "/users/me/", (401, 204, 204, 204, 204, 204)),
+    row("DELETE", "/users/{w.cast.listener.pk}/", (401, 204, 403, 403, 403, 204)),
+    row("POST", "/users/me/password/", USERS,
+        lambda w: {"old_password": "correct-horse-battery", "new_password": "A-new-passphrase-42"}),
+    row("POST", "/auth/password-reset/", (202,) * 6, lambda w: {"email": w.cast.listener.email}),
+    row("POST", "/auth/password-reset/confirm/", (400,) * 6,
+        lambda w: {"uid": "MQ", "token": "not-a-token", "new_password": "A-new-passphrase-42"}),
+    row("POST", "/auth/email/confirm/", (400,) * 6, lambda w: {"token": "not-a-token"}),
 ]  # fmt: skip
 
 

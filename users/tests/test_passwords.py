@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery"
 NEW = "a-Brand-new-passphrase-7"
 PBKDF2 = "django.contrib.auth.hashers.PBKDF2PasswordHasher"
-ARGON2 = "django.contrib.auth.hashers.Argon2PasswordHasher"
+ARGON2 = "users.hashers.Argon2idPasswordHasher"
 
 
 def test_production_settings_hash_with_argon2id_first_and_keep_pbkdf2():
@@ -38,7 +38,7 @@ def test_a_pbkdf2_hash_is_upgraded_to_argon2id_at_login(api_client, settings):
     )
     assert response.status_code == 200
     user.refresh_from_db()
-    assert user.password.startswith("argon2$argon2id$")
+    assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
     assert user.check_password(PASSWORD)
 
 
