@@ -15,6 +15,7 @@ from charts.models import (
     IngestionRun,
     UnmatchedTrack,
 )
+from common.errors import ServiceUnavailable
 from users.admin_mixins import EditorAdminMixin, ReadOnlyEditorAdminMixin
 
 # Feed and artwork URLs are https; say so rather than rely on Django 5's http default.
@@ -47,6 +48,10 @@ class ChartAdmin(EditorAdminMixin, admin.ModelAdmin):
                 queued += 1
             except services.ChartNotPullable:
                 skipped.append(chart.slug)
+            except ServiceUnavailable:
+                # The broker is down (the admin sends at once: no transaction to wait for).
+                self.message_user(request, ServiceUnavailable.default_detail, messages.ERROR)
+                break
         self.message_user(request, f"{queued} pull(s) queued; see Ingestion runs.")
         if skipped:
             self.message_user(

@@ -83,6 +83,24 @@ def test_pull_now_action_queues_one_task_per_chart(
     ]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_pull_now_with_the_broker_down_says_so(client, broker_down):
+    """Outside a transaction the task is sent at once; a stopped broker is a message to the
+    editor, not a 500."""
+    client.force_login(EditorFactory())
+    chart = FeedChartFactory(slug="apple")
+    response = client.post(
+        reverse("admin:charts_chart_changelist"),
+        {"action": "pull_now", "_selected_action": [chart.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == [
+        "The task queue is unavailable; try again later.",
+        "0 pull(s) queued; see Ingestion runs.",
+    ]
+
+
 def test_resolving_an_unmatched_track(editor_client, chart):
     song = SongFactory()
     track = ChartTrack.objects.get(key="apple:id-b")
