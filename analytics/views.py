@@ -55,7 +55,13 @@ _EVENT_SCHEMA = {
             "nullable": True,
             "description": "Default now; within [now - 30 days, now + 1 hour].",
         },
-        "position_ms": {"type": "integer", "minimum": 0, "nullable": True},
+        "position_ms": {
+            "type": "integer",
+            "minimum": 0,
+            "nullable": True,
+            "description": "Where playback is: within the song; for `complete` within 15 s of "
+            "its end, for `skip` before it.",
+        },
         "context": {
             "type": "object",
             "nullable": True,
@@ -184,7 +190,11 @@ class EventsView(generics.ListAPIView):
         description=(
             f"One event or a list of up to {MAX_BATCH}. All or nothing: any invalid item "
             "gives 400 naming `<index>.<field>` and nothing is stored. An `event_id` already "
-            "stored for you is skipped and counted in `duplicates`."
+            "stored for you is skipped and counted in `duplicates`. `position_ms` must agree "
+            "with the action: within the song, a `complete` within 15 s of its end, a `skip` "
+            "before it. Implausible events (the same song and action again sooner than the "
+            "song's length, or plays less than 30 s apart) are accepted and stored but not "
+            "counted (README: what counts as a play)."
         ),
         request=_BATCH_BODY,
         responses={201: IngestResultSerializer, 400: AnalyticsErrorResponseSerializer},
