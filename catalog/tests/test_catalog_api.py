@@ -118,6 +118,7 @@ def test_album_shapes(client_for, settings):
                 },
                 "is_public": True,
                 "is_visible": True,
+                "audio": {"status": "none", "duration_ms": song.duration_ms},
             }
         ],
     }
