@@ -16,6 +16,7 @@ from users.serializers import (
     BlockAwareTokenObtainSerializer,
     BlockAwareTokenRefreshSerializer,
     EmailConfirmSerializer,
+    ErrorSerializer,
     LogoutSerializer,
     PasswordChangeSerializer,
     PasswordResetConfirmSerializer,
@@ -40,6 +41,7 @@ from users.throttles import (
     TokenRefreshThrottle,
 )
 
+QUEUE_DOWN = OpenApiResponse(ErrorSerializer, description="Task queue unavailable (no mail).")
 RESET_SENT = "If an account uses this address, a link to reset its password is on its way."
 
 
@@ -50,7 +52,7 @@ class RegisterView(APIView):
 
     @extend_schema(
         request=RegisterInputSerializer,
-        responses={201: RegisterOutputSerializer},
+        responses={201: RegisterOutputSerializer, 503: QUEUE_DOWN},
         description="Creates the account at once, without its e-mail: a link to confirm the"
         " address is mailed to it (or, if an account already holds it, a notice to that"
         " owner), so the answer is the same whoever owns the address. `email` stays blank"
@@ -70,7 +72,15 @@ class TokenView(TokenObtainPairView):
     throttle_classes = [LoginThrottle]
     authentication_classes = []
 
-    @extend_schema(responses={200: TokenPairSerializer})
+    @extend_schema(
+        responses={
+            200: TokenPairSerializer,
+            401: OpenApiResponse(ErrorSerializer, description="Wrong credentials or blocked."),
+        },
+        description="Rate-limited per IP (a loose ceiling) and per account: after repeated"
+        " wrong passwords the account is locked for a while (429 with Retry-After), longer"
+        " each time.",
+    )
     def post(self, request, *args, **kwargs):
         try:
             return super().post(request, *args, **kwargs)
@@ -111,7 +121,7 @@ class MeView(APIView):
 
     @extend_schema(
         request=UserPrivateSerializer,
-        responses={200: UserPrivateSerializer},
+        responses={200: UserPrivateSerializer, 503: QUEUE_DOWN},
         description="Profile fields change at once. A new `email` is not applied: a"
         " confirmation link is mailed to the address and the change happens when it is"
         " opened, so the answer never tells whether another account holds the address.",
@@ -156,7 +166,7 @@ class PasswordResetView(APIView):
 
     @extend_schema(
         request=PasswordResetRequestSerializer,
-        responses={202: AcceptedSerializer},
+        responses={202: AcceptedSerializer, 503: QUEUE_DOWN},
         description="Always 202, whatever the address: when an account holds it, a link to"
         " choose a new password is mailed to it (valid once, for PASSWORD_RESET_TIMEOUT).",
     )
