@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "music_platform.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mp_audio_bench")
 os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("SECRET_KEY", "bench-audio-only-" + "x" * 50)
 
 
 # --- the source song ---------------------------------------------------------------------------
@@ -202,7 +203,15 @@ def ranged_reads(source: Path, media: Path) -> None:
         size = (media / medium.folder / medium.entry).stat().st_size
         connection.close()
         port = _free_port()
-        env = dict(os.environ, GUNICORN_WORKERS="1", LOG_LEVEL="WARNING")
+        # Production settings for the server (DEBUG off); same SECRET_KEY as the signer here.
+        env = dict(
+            os.environ,
+            DEBUG="0",
+            SECURE_SSL_REDIRECT="0",
+            ALLOWED_HOSTS="127.0.0.1",
+            GUNICORN_WORKERS="1",
+            LOG_LEVEL="WARNING",
+        )
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "music_platform.wsgi:application",
              "--workers", "1", "--bind", f"127.0.0.1:{port}",

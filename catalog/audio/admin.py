@@ -54,6 +54,10 @@ class SongAudioAdminMixin:
             try:
                 queued += song_audio_reprocess(song_id=song_id) is not None
             except ServiceUnavailable:
-                self.message_user(request, "The task queue is unavailable.", messages.ERROR)
+                self.message_user(  # type: ignore[attr-defined]  # from ModelAdmin
+                    request, "The task queue is unavailable.", messages.ERROR
+                )
                 return
-        self.message_user(request, f"Re-processing queued for {queued} song(s).", messages.SUCCESS)
+        self.message_user(  # type: ignore[attr-defined]  # from ModelAdmin
+            request, f"Re-processing queued for {queued} song(s).", messages.SUCCESS
+        )

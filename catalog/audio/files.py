@@ -16,7 +16,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from django.core.files import File
@@ -87,7 +87,7 @@ def delete_tree(prefix: str) -> None:
         delete_tree(f"{prefix}/{folder}")
 
 
-def delete_quietly(*, prefixes: list[str] = (), names: list[str] = ()) -> None:
+def delete_quietly(*, prefixes: Iterable[str] = (), names: Iterable[str] = ()) -> None:
     """Best-effort removal after a commit: a storage hiccup must not fail the request."""
     for prefix in prefixes:
         try:

@@ -20,10 +20,12 @@ import os
 import re
 import time
 from email.utils import formatdate, parsedate_to_datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 
 from catalog.audio.files import is_local
@@ -152,12 +154,13 @@ def ranged_file_response(request, path: str, content_type: str, headers: dict[st
             else None
         )
     except Unsatisfiable:
-        response = error_response(416, "range_not_satisfiable", "The range starts past the end.")
-        response["Content-Range"] = f"bytes */{size}"
-        response["Accept-Ranges"] = "bytes"
-        return response
+        refused = error_response(416, "range_not_satisfiable", "The range starts past the end.")
+        refused["Content-Range"] = f"bytes */{size}"
+        refused["Accept-Ranges"] = "bytes"
+        return refused
     start, end = span if span is not None else (0, size - 1)
     length = max(0, end - start + 1)
+    response: HttpResponseBase
     if request.method == "HEAD":
         response = HttpResponse(content_type=content_type, status=206 if span else 200)
     else:
@@ -166,7 +169,7 @@ def ranged_file_response(request, path: str, content_type: str, headers: dict[st
             content_type=content_type,
             status=206 if span else 200,
         )
-        response.block_size = CHUNK
+        response.block_size = CHUNK  # type: ignore[attr-defined]
     for name, value in common.items():
         response[name] = value
     response["Content-Length"] = str(length)
@@ -180,7 +183,7 @@ def ranged_file_response(request, path: str, content_type: str, headers: dict[st
 
 def _presigned_url(name: str, seconds: int) -> str:
     """A time-limited S3 URL whatever the storage's ``querystring_auth`` says."""
-    storage = default_storage
+    storage: Any = default_storage  # django-storages' S3Storage
     key = storage._normalize_name(name)  # django-storages: the object key for a name
     return storage.bucket.meta.client.generate_presigned_url(
         "get_object", Params={"Bucket": storage.bucket.name, "Key": key}, ExpiresIn=seconds
@@ -190,9 +193,9 @@ def _presigned_url(name: str, seconds: int) -> str:
 def stream_file(request, rendition_id: int, expires: int, signature: str, name: str):
     """GET/HEAD a file of a rendition through its signed URL (no login: the URL is the key)."""
     if request.method not in ("GET", "HEAD"):
-        response = error_response(405, "method_not_allowed", "Only GET and HEAD are allowed.")
-        response["Allow"] = "GET, HEAD"
-        return response
+        refused = error_response(405, "method_not_allowed", "Only GET and HEAD are allowed.")
+        refused["Allow"] = "GET, HEAD"
+        return refused
     try:
         signing.verify(rendition_scope(rendition_id), expires=expires, signature=signature)
     except signing.SignatureExpired:
@@ -211,6 +214,7 @@ def stream_file(request, rendition_id: int, expires: int, signature: str, name: 
     remaining = max(1, expires - int(time.time()))
     # The bytes behind a URL never change; a client may keep them while the link is valid.
     headers = {"Cache-Control": f"private, max-age={remaining}, immutable"}
+    response: HttpResponseBase
     if settings.AUDIO_X_ACCEL_REDIRECT:
         response = HttpResponse(content_type=content_type)
         response["X-Accel-Redirect"] = settings.AUDIO_X_ACCEL_PREFIX + stored

@@ -21,6 +21,7 @@ from catalog.audio.serializers import (
     WaveformSerializer,
 )
 from catalog.audio.uploads import limit_upload_size
+from catalog.models import SongAudioRendition
 from catalog.selectors import song_visible_for
 from catalog.serializers import CatalogErrorSerializer
 from common.api import documents_query_errors, validated_query
@@ -89,7 +90,7 @@ class SongStreamView(APIView):
             OpenApiParameter(
                 "quality",
                 OpenApiTypes.STR,
-                enum=list(StreamQuerySerializer().fields["quality"].choices),
+                enum=[quality.value for quality in SongAudioRendition.Quality],
                 description="low/medium/high: MP3 64/128/320 kbps; hls: the HLS master "
                 "playlist. Default medium; high falls back to medium when absent.",
             )
