@@ -262,6 +262,8 @@ class UserSongDailyStats(ActionCounts):
         constraints = [
             models.UniqueConstraint(fields=["user", "song", "day"], name="usersongdaily_unique")
         ]
+        # song_listener_scores reads a range of days across every listener.
+        indexes = [models.Index(fields=["day"], name="usersongdaily_day")]
 
     def __str__(self) -> str:
         return f"user {self.user_id}, song {self.song_id} on {self.day}"

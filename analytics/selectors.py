@@ -673,15 +673,20 @@ def song_listener_scores(
     )
     sql = f"""
     WITH {_freshness_ctes()},
-    pairs AS (
-        SELECT user_id, song_id, sum(plays)::bigint AS plays FROM (
-            SELECT u.user_id, u.song_id, u.plays FROM {USER_SONG_DAILY} u
-            WHERE u.day BETWEEN %(from)s AND %(to)s AND u.plays > 0
-            UNION ALL
-            SELECT t.user_id, t.song_id, count(*) FROM tail t
-            WHERE t.action = 'play' AND t.user_id IS NOT NULL
-            GROUP BY 1, 2
-        ) x GROUP BY 1, 2
+    rolled AS (
+        SELECT u.user_id, u.song_id, sum(u.plays)::bigint AS plays FROM {USER_SONG_DAILY} u
+        WHERE u.day BETWEEN %(from)s AND %(to)s AND u.plays > 0
+        GROUP BY 1, 2
+    ), tail_pairs AS (
+        SELECT t.user_id, t.song_id, count(*) AS plays FROM tail t
+        WHERE t.action = 'play' AND t.user_id IS NOT NULL
+        GROUP BY 1, 2
+    ), pairs AS (
+        -- Joined rather than aggregated again: the planner sizes one aggregate well, a
+        -- second over a UNION it underestimates (and spills to disk).
+        SELECT coalesce(r.song_id, t.song_id) AS song_id,
+               coalesce(r.plays, 0) + coalesce(t.plays, 0) AS plays
+        FROM rolled r FULL JOIN tail_pairs t ON t.user_id = r.user_id AND t.song_id = r.song_id
     ), scores AS (
         SELECT p.song_id AS k, count(*) AS listeners, sum(p.plays)::bigint AS plays,
                round(sum(ln(1 + p.plays) / ln(2))::numeric, 4) AS damped

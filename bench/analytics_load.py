@@ -15,7 +15,9 @@
 3. Runs the rollups (``analytics.services.rollup_run``: the task's code) and VACUUM ANALYZE.
 4. Adds a tail of recent events that are not rolled up, as between two Beat runs.
 5. Times summary, trends and user engagement (random active listeners) over 30 and 365
-   days through Django's test client (whole request: auth, view, SQL, JSON): median, p95.
+   days through Django's test client (whole request: auth, view, SQL, JSON): median, p95;
+   then ``song_listener_scores`` (the selector trending and platform charts read) over 1, 7
+   and 30 days.
 
 Targets (issue 5), at N = 10,000,000: each read under 50 ms median; load + rollups under
 10 minutes on the 2-core development machine.
@@ -311,6 +313,33 @@ def time_reads(repeat: int, user_ids: list[int], rng) -> list[tuple[str, list[fl
                 if i >= 2:  # the first two warm the connection and caches
                     samples.append(elapsed * 1000)
             results.append((f"{name} ({days} days)", samples))
+    results.extend(time_listener_scores(repeat, today))
+    return results
+
+
+def time_listener_scores(repeat: int, today) -> list[tuple[str, list[float]]]:
+    """``song_listener_scores`` as trending (1, 7, 30 days, per genre) and platform charts
+    (1 day, every song) call it: the selector alone, no HTTP."""
+    from datetime import timedelta
+
+    from analytics.selectors import song_listener_scores
+    from catalog.models import Genre
+
+    genre_id = Genre.objects.order_by("pk").values_list("pk", flat=True).first()
+    results = []
+    for label, days, kwargs in (
+        ("listener scores, chart (all songs)", 1, {}),
+        ("listener scores, top 100", 7, {"limit": 100}),
+        ("listener scores, top 100", 30, {"limit": 100}),
+        ("listener scores, genre top 100", 30, {"limit": 100, "genre_id": genre_id}),
+    ):
+        samples = []
+        for i in range(repeat + 2):
+            started = time.perf_counter()
+            song_listener_scores(since=today - timedelta(days=days - 1), until=today, **kwargs)
+            if i >= 2:
+                samples.append((time.perf_counter() - started) * 1000)
+        results.append((f"{label} ({days} days)", samples))
     return results
 
 
@@ -320,7 +349,7 @@ def _print_reads(repeat: int, user_ids: list[int]) -> None:
     print(f"\nreads (n={repeat} each, after 2 warm-up requests; target median < 50 ms)")
     for label, samples in time_reads(repeat, user_ids, np.random.default_rng(1)):
         print(
-            f"  {label:<28} median {statistics.median(samples):7.1f} ms"
+            f"  {label:<46} median {statistics.median(samples):7.1f} ms"
             f"   p95 {percentile(samples, 0.95):7.1f} ms",
             flush=True,
         )
