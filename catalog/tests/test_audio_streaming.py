@@ -262,3 +262,33 @@ def test_a_player_streams_hls_over_http(live_server, cast, django_capture_on_com
     assert abs(decoded.seconds - seconds) <= 0.1
     low = SongAudioRendition.objects.get(audio__song=song, quality="low")
     assert abs(af.decode(live_server.url + signed_url(low)).seconds - seconds) <= 0.1
+
+
+def test_s3_links_are_presigned_even_without_querystring_auth(settings):
+    # Presigning is local (no request to S3), so a real S3Storage can be used here.
+    from catalog.audio.streaming import _presigned_url
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": "media",
+                "endpoint_url": "http://127.0.0.1:9000",
+                "access_key": "test",
+                "secret_key": "test-secret",
+                "region_name": "us-east-1",
+                "querystring_auth": False,
+            },
+        },
+    }
+
+    url = _presigned_url("audio/1/abc/medium/medium.mp3", 120)
+
+    assert url.startswith("http://127.0.0.1:9000/media/audio/1/abc/medium/medium.mp3?")
+    query = dict(part.split("=", 1) for part in url.split("?", 1)[1].split("&"))
+    assert "Signature" in query or "X-Amz-Signature" in query
+    if "Expires" in query:  # SigV2 style: an absolute time
+        assert abs(int(query["Expires"]) - (time.time() + 120)) < 5
+    else:
+        assert query["X-Amz-Expires"] == "120"
