@@ -20,6 +20,8 @@ import json
 import logging
 import random
 import time
+import uuid
+from collections import deque
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -30,17 +32,23 @@ from django.conf import settings
 from django.utils import timezone
 
 from common.realtime import ACCESS_CHANGED, group_name
-from realtime import access, auth, limits, live
+from realtime import access, auth, hub, limits, live
 from realtime.metrics import CLIENT_MESSAGES, CLOSES, FANOUT_LATENCY, MESSAGES_SENT, OPEN_SOCKETS
 
 logger = logging.getLogger(__name__)
 
 IDLE = 4408
 TOO_MANY_SOCKETS = 4429
+SLOW_CLIENT = 4008
+# Messages waiting to be written to one socket before it is closed as too slow to keep up.
+MAX_PENDING_SENDS = 200
 
 
 class RealtimeConsumer(AsyncWebsocketConsumer):
     user: Any = None
+    # No channel-layer channel per socket: the process's hub (realtime.hub) receives each
+    # group message once and hands it to the subscribed sockets (``deliver``).
+    channel_layer_alias = "realtime.no-layer-per-socket"
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' dispatch first runs close_old_connections in the one thread-sensitive
@@ -56,7 +64,11 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.user = None
+        self.socket_id = uuid.uuid4().hex
         self.subscriptions: dict[str, access.Channel] = {}
+        self.lane: deque[dict[str, Any]] | None = None
+        self.held: list[tuple[dict[str, Any], str]] | None = None
+        self.pending_sends = 0
         self.groups_joined: set[str] = set()
         self.registered = False
         self.counted = False
@@ -76,7 +88,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 await self._close(refused.code)
                 return
             self.registered = await limits.socket_register(
-                user_id=self.user.pk, socket=self.channel_name
+                user_id=self.user.pk, socket=self.socket_id
             )
             if not self.registered:
                 await self._close(TOO_MANY_SOCKETS)
@@ -92,9 +104,9 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             self.watchdog.cancel()
         live.ticker().discard(self)
         for group in list(getattr(self, "groups_joined", ())):
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await hub.hub().leave(group, self)
         if getattr(self, "registered", False):
-            await limits.socket_unregister(user_id=self.user.pk, socket=self.channel_name)
+            await limits.socket_unregister(user_id=self.user.pk, socket=self.socket_id)
         if getattr(self, "counted", False):
             OPEN_SOCKETS.labels(self._auth_label()).dec()
             self.counted = False
@@ -112,13 +124,13 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         group = group_name(channel)
         if group not in self.groups_joined:
             self.groups_joined.add(group)
-            await self.channel_layer.group_add(group, self.channel_name)
+            await hub.hub().join(group, self)
 
     async def _leave(self, channel: str) -> None:
         group = group_name(channel)
         if group in self.groups_joined:
             self.groups_joined.discard(group)
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await hub.hub().leave(group, self)
 
     async def _watch(self) -> None:
         """Idle timeout, the account re-read and the socket count's refresh, every few seconds
@@ -135,7 +147,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 except Exception:  # a database blip: the next tick tries again
                     logger.exception("realtime: account re-check failed")
                 if self.registered and not self.closing:
-                    await limits.socket_refresh(user_id=self.user.pk, socket=self.channel_name)
+                    await limits.socket_refresh(user_id=self.user.pk, socket=self.socket_id)
 
     # --- client messages ---------------------------------------------------------------------
 
@@ -199,22 +211,29 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 f"At most {settings.REALTIME_MAX_SUBSCRIPTIONS} channels per socket.",
             )
             return
-        # Join before the check: a revocation committed after the check arrives as a control
-        # message on the group and is handled after this subscribe, so none is missed.
+        # Join before the check, holding what arrives meanwhile: a revocation committed after
+        # the check's read arrives as a control message and is handled after this subscribe,
+        # so none is missed.
         joined_here = channel.kind in (access.PLAYLIST, access.CHART)
-        if joined_here:
-            await self._join(channel.published_as)
+        self.held = []
         try:
-            await database_sync_to_async(access.check_access)(channel, user=self.user)
-        except access.Refused as refused:
             if joined_here:
-                await self._leave(channel.published_as)
-            await self._error(channel.name, refused.code, refused.detail)
-            return
-        self.subscriptions[channel.name] = channel
-        await self._send({"type": "subscribed", "channel": channel.name})
-        if channel.kind == access.ANALYTICS:
-            live.ticker().add(self)
+                await self._join(channel.published_as)
+            try:
+                await database_sync_to_async(access.check_access)(channel, user=self.user)
+            except access.Refused as refused:
+                if joined_here:
+                    await self._leave(channel.published_as)
+                await self._error(channel.name, refused.code, refused.detail)
+                return
+            self.subscriptions[channel.name] = channel
+            await self._send({"type": "subscribed", "channel": channel.name})
+            if channel.kind == access.ANALYTICS:
+                live.ticker().add(self)
+        finally:
+            held, self.held = self.held, None
+            for message, text in held:
+                self.deliver(message, text)
 
     async def _unsubscribe(self, name: object, shown: str | None) -> None:
         if not isinstance(name, str) or name not in self.subscriptions:
@@ -235,34 +254,80 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         elif channel.kind == access.ANALYTICS:
             live.ticker().discard(self)
 
-    # --- messages from the channel layer ------------------------------------------------------
+    # --- messages from the hub (realtime.hub) ------------------------------------------------
 
-    async def rt_event(self, message: dict[str, Any]) -> None:
+    def deliver(self, message: dict[str, Any], text: str) -> None:
+        """Take one published message; ``text`` is the event as most subscribers get it.
+
+        The common case is one write, without a task chain or a database call. Messages that
+        need this socket's own check (access changes, songs only some may see) go to its
+        ordered lane, and so does everything after them until the lane is empty: one socket
+        never gets an event before the access change published ahead of it.
+        """
         if self.closing:
             return
+        if self.held is not None:
+            self.held.append((message, text))
+            return
+        if self.lane is not None or message.get("control") or message.get("restricted_songs"):
+            if self.lane is None:
+                self.lane = deque()
+                asyncio.ensure_future(self._run_lane())
+            self.lane.append({"message": message, "text": text})
+            return
+        if hub.client_channel(message["channel"]) in self.subscriptions:
+            self._send_soon(text, message.get("sent"))
+
+    def _send_soon(self, text: str, sent: object) -> None:
+        if self.pending_sends >= MAX_PENDING_SENDS:
+            asyncio.ensure_future(self._close(SLOW_CLIENT))
+            return
+        self.pending_sends += 1
+        asyncio.ensure_future(self._send_event(text, sent))
+
+    async def _send_event(self, text: str, sent: object) -> None:
+        try:
+            MESSAGES_SENT.labels("event").inc()
+            await self.send(text_data=text)
+            if isinstance(sent, int | float):
+                FANOUT_LATENCY.observe(max(0.0, time.time() - sent))
+        finally:
+            self.pending_sends -= 1
+
+    async def _run_lane(self) -> None:
+        try:
+            while self.lane and not self.closing:
+                item = self.lane.popleft()
+                await self._handle_in_lane(item["message"], item["text"])
+        except Exception:
+            logger.exception("realtime: a message failed on one socket")
+        finally:
+            self.lane = None
+
+    async def _handle_in_lane(self, message: dict[str, Any], text: str) -> None:
         published_as = message["channel"]
         if message.get("control") and message.get("event") == ACCESS_CHANGED:
             await self._access_changed(published_as, message)
             return
-        name = self._client_name(published_as)
+        name = hub.client_channel(published_as)
         if name not in self.subscriptions:
             return
-        data = message["data"]
         restricted = message.get("restricted_songs")
         if restricted:
             hidden = await database_sync_to_async(access.hidden_song_ids)(
                 user=self.user, song_ids=restricted
             )
-            data = access.redact(data, hidden)
-        await self._send(
-            {
-                "type": "event",
-                "channel": name,
-                "event": message["event"],
-                "data": data,
-                "at": message["at"],
-            }
-        )
+            if hidden:
+                body = {
+                    "type": "event",
+                    "channel": name,
+                    "event": message["event"],
+                    "data": access.redact(message["data"], hidden),
+                    "at": message["at"],
+                }
+                text = json.dumps(body, separators=(",", ":"))
+        MESSAGES_SENT.labels("event").inc()
+        await self.send(text_data=text)
         sent = message.get("sent")
         if isinstance(sent, int | float):
             FANOUT_LATENCY.observe(max(0.0, time.time() - sent))
@@ -278,11 +343,6 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                     "at": timezone.now().isoformat(),
                 }
             )
-
-    def _client_name(self, published_as: str) -> str:
-        if self.user is not None and published_as == f"user:{self.user.pk}":
-            return "user:me"
-        return published_as
 
     async def _access_changed(self, published_as: str, message: dict[str, Any]) -> None:
         if self.user is not None and published_as == f"user:{self.user.pk}":
