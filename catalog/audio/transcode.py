@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
+import logging
 import math
 import os
 import re
@@ -47,6 +48,7 @@ AAC_CODECS = "mp4a.40.2"  # AAC-LC, for the master playlist's CODECS attribute
 MP3_OPTIONS = {"compression_level": "7"}
 AAC_OPTIONS = {"aac_coder": "fast"}
 TARGET_LUFS = -14.0
+logger = logging.getLogger(__name__)
 PROJECT_ROOT = str(Path(__file__).resolve().parents[2])  # for the helper process's imports
 
 
@@ -426,8 +428,9 @@ def _run_groups(
             out.seek(0)
             err.seek(0)
             if helper.returncode != 0:
-                detail = err.read().decode(errors="replace").strip()[-500:]
-                raise TranscodeError(f"encoder process failed: {detail}")
+                detail = err.read().decode(errors="replace").strip()[-2000:]
+                logger.error("audio encoder process failed (%s): %s", helper.returncode, detail)
+                raise TranscodeError("an encoder process failed")
             results.append(_GroupResult(**json.loads(out.read())))
         return results
     finally:
