@@ -313,5 +313,6 @@ def events_copy(*, rows: Iterable[Sequence[Any]]) -> int:
 
     Each row is a tuple in ``COPY_COLUMNS`` order (``context`` as JSON text or None). No
     deduplication: COPY cannot skip conflicts, so rows must not repeat a stored event_id.
+    No plausibility check either: the rows are stored counted (``flagged`` false).
     """
     return copy_rows(table=EVENTS, columns=COPY_COLUMNS, rows=rows)

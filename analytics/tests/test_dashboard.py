@@ -37,6 +37,10 @@ def played(db):
         ListeningEventFactory(
             user=listener, song=song, action=action, occurred_at=now - timedelta(days=days)
         )
+    for _ in range(3):  # implausible repeats: stored, flagged, counted only as flagged
+        ListeningEventFactory(
+            user=listener, song=song, occurred_at=now, flagged=True, flag_reason="repeat"
+        )
     services.rollup_run()
     return song
 
@@ -75,6 +79,8 @@ def test_dashboard_data_endpoint(played):
     assert [d["day"] for d in body["daily"]][0] == params["from"]
     assert len(body["daily"]) == 7
     assert body["daily"][-1]["plays"] == 1
+    assert body["daily"][-1]["flagged_plays"] == 3 and body["daily"][0]["flagged_plays"] == 0
+    assert (body["flagged_plays"], body["flagged_events"]) == (3, 3)
     assert body["top_songs"][0]["song"]["title"] == "Night Drive"
     assert body["top_artists"][0]["plays"] == 2
     assert body["data_through"] and body["generated_at"]
@@ -144,4 +150,5 @@ def test_dashboard_draws_charts_in_headless_chromium(live_server, played, browse
         proxy.shutdown()
     assert 'data-loaded="true"' in dom, dom[-2000:]
     assert 'id="card-play">2<' in dom
+    assert 'id="card-flagged">3<' in dom
     assert "data through" in dom
