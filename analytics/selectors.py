@@ -638,7 +638,8 @@ class SongListenerScore:
     ``listeners``: distinct listeners with a play; ``plays``: their plays;
     ``damped_plays``: the sum over listeners of log2(1 + their plays of the song), so a
     listener's first play weighs 1, three plays 2, seven plays 3: repeat plays count, but
-    no single account outweighs a handful of real listeners.
+    no single account outweighs a handful of real listeners. With a half-life, each play
+    is first weighted by 0.5 ** (its age in days at ``until`` / half-life).
     """
 
     song_id: int
@@ -654,16 +655,22 @@ def song_listener_scores(
     genre_id: int | None = None,
     viewer: Viewer = None,
     limit: int | None = None,
+    half_life_days: float | None = None,
 ) -> list[SongListenerScore]:
     """Songs by damped plays over [since, until] (UTC days, inclusive), best first (ties:
     more listeners, then song id); only songs ``viewer`` may see (None: anyone, the rule
-    for platform charts), of ``genre_id`` when given; at most ``limit`` (None: all).
+    for platform charts), of ``genre_id`` when given; at most ``limit`` (None: all);
+    plays time-decayed by ``half_life_days`` when given (trending), else all equal (charts).
 
     Plays of deleted users are not in it (their per-listener rows go with them). One
     statement, like every read here: the rollups (``UserSongDailyStats``) and the tail
     are seen in one snapshot.
     """
-    params = _range_params(since, until, genre_id=genre_id, limit=limit)
+    if half_life_days is not None and not half_life_days > 0:
+        raise ValueError("half_life_days must be positive")
+    params = _range_params(since, until, genre_id=genre_id, limit=limit, half_life=half_life_days)
+    # A day's weight: 1 without a half-life (power(0.5, NULL) is NULL).
+    weight = "coalesce(power(0.5, (%(to)s::date - {day}) / %(half_life)s::float), 1.0)"
     song_filter, hidden_params = _hidden_songs_filter(viewer=viewer)
     params.update(hidden_params)
     genre_filter = (
@@ -674,22 +681,27 @@ def song_listener_scores(
     sql = f"""
     WITH {_freshness_ctes()},
     rolled AS (
-        SELECT u.user_id, u.song_id, sum(u.plays)::bigint AS plays FROM {USER_SONG_DAILY} u
+        SELECT u.user_id, u.song_id, sum(u.plays)::bigint AS plays,
+               sum(u.plays * {weight.format(day="u.day")}) AS weighted
+        FROM {USER_SONG_DAILY} u
         WHERE u.day BETWEEN %(from)s AND %(to)s AND u.plays > 0
         GROUP BY 1, 2
     ), tail_pairs AS (
-        SELECT t.user_id, t.song_id, count(*) AS plays FROM tail t
+        SELECT t.user_id, t.song_id, count(*) AS plays,
+               sum({weight.format(day="(t.occurred_at AT TIME ZONE 'UTC')::date")}) AS weighted
+        FROM tail t
         WHERE t.action = 'play' AND t.user_id IS NOT NULL
         GROUP BY 1, 2
     ), pairs AS (
         -- Joined rather than aggregated again: the planner sizes one aggregate well, a
         -- second over a UNION it underestimates (and spills to disk).
         SELECT coalesce(r.song_id, t.song_id) AS song_id,
-               coalesce(r.plays, 0) + coalesce(t.plays, 0) AS plays
+               coalesce(r.plays, 0) + coalesce(t.plays, 0) AS plays,
+               coalesce(r.weighted, 0) + coalesce(t.weighted, 0) AS weighted
         FROM rolled r FULL JOIN tail_pairs t ON t.user_id = r.user_id AND t.song_id = r.song_id
     ), scores AS (
         SELECT p.song_id AS k, count(*) AS listeners, sum(p.plays)::bigint AS plays,
-               round(sum(ln(1 + p.plays) / ln(2))::numeric, 4) AS damped
+               round(sum(ln(1 + p.weighted) / ln(2))::numeric, 4) AS damped
         FROM pairs p WHERE true {genre_filter}
         GROUP BY 1
     )

@@ -1,6 +1,7 @@
 """Abuse of the listening data (issue 11): implausible events are stored but flagged, and
 count nowhere but in the staff's flagged figures."""
 
+import math
 import random
 import threading
 from datetime import timedelta
@@ -336,6 +337,19 @@ def test_song_listener_scores_count_listeners_and_damp_repeats(days_ago, today):
         since=today - timedelta(days=6), until=today, genre_id=fan_song.genre_id
     )
     assert [s.song_id for s in genre] == [fan_song.id]
+    # A one-day half-life: the fan's play of each day d days ago weighs 0.5 ** d.
+    decayed = selectors.song_listener_scores(
+        since=today - timedelta(days=6), until=today, half_life_days=1.0
+    )
+    fan_weight = sum(0.5**d for d in range(7))
+    assert decayed[0] == selectors.SongListenerScore(
+        crowd_song.id, 3, 4, round(math.log2(1 + 0.5 + 1) + 2 * math.log2(1 + 0.5), 4)
+    )
+    assert decayed[1] == selectors.SongListenerScore(
+        fan_song.id, 1, 7, round(math.log2(1 + fan_weight), 4)
+    )
+    with pytest.raises(ValueError):
+        selectors.song_listener_scores(since=today, until=today, half_life_days=0)
 
 
 def test_song_listener_scores_is_one_query(django_assert_num_queries, today):
