@@ -15,12 +15,9 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
 )
-from drf_standardized_errors.openapi_serializers import ValidationErrorEnum
-from drf_standardized_errors.openapi_utils import get_error_serializer
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, serializers, status
 from rest_framework.pagination import BasePagination
@@ -42,7 +39,6 @@ from charts.serializers import (
 )
 from common.api import PAGINATION_PARAMS, documents_query_errors, validated_query
 from common.pagination import DefaultPagination
-from common.schema import ProjectAutoSchema
 from users.permissions import IsEditorOrAdmin
 
 SLUG = OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH)
@@ -69,48 +65,6 @@ def parse_day(value: str) -> date:
     raise serializers.ValidationError({"day": ["Invalid date: use YYYY-MM-DD."]}, code="invalid")
 
 
-class _UnknownParameterErrorSerializer(serializers.Serializer):
-    attr = serializers.CharField(help_text="The query parameter the endpoint does not know.")
-    code = serializers.ChoiceField(choices=["unknown_parameter"])
-    detail = serializers.CharField()
-
-    class Meta:
-        ref_name = "UnknownQueryParameterError"
-
-
-class StrictQuerySchema(ProjectAutoSchema):
-    """The generated 400 of each field, plus the one validated_query gives for a parameter
-    the endpoint does not know, whose ``attr`` is whatever the client sent (so the error
-    items are a plain oneOf, without a discriminator on ``attr``).
-
-    Belongs in common.schema, for every view that reads its query string through
-    common.api.validated_query; here until it moves there.
-    """
-
-    def _get_serializer_for_validation_error_response(self):
-        codes = self._get_validation_error_codes_by_field(self._determine_fields_with_error_codes())
-        operation_id = self.get_operation_id()
-        prefix = "".join(part.capitalize() for part in operation_id.split("_"))
-        items = [
-            get_error_serializer(operation_id, name, field_codes)
-            for name, field_codes in sorted(codes.items(), key=lambda item: str(item[0]))
-        ]
-
-        class ValidationErrorSerializer(serializers.Serializer):
-            type = serializers.ChoiceField(choices=ValidationErrorEnum.choices)
-            errors = PolymorphicProxySerializer(  # type: ignore[assignment]  # the body's "errors"
-                component_name=f"{prefix}Error",
-                resource_type_field_name=None,
-                serializers=[*items, _UnknownParameterErrorSerializer],
-                many=True,
-            )
-
-            class Meta:
-                ref_name = f"{prefix}ValidationError"
-
-        return ValidationErrorSerializer
-
-
 class NoQuerySerializer(serializers.Serializer):
     """The query string of an endpoint that takes no parameters (pagination aside)."""
 
@@ -125,7 +79,6 @@ class NoQuerySerializer(serializers.Serializer):
 # 4. with ``resolves_snapshot``, ``self.snapshot``: the one of ``snapshot_day`` (the path
 #    date by default), or the latest when that is None (404 when there is none).
 class ChartEndpoint(generics.GenericAPIView):
-    schema = StrictQuerySchema()
     permission_classes = [AllowAny]
     filter_backends: list = []
     pagination_class: type[BasePagination] | None = None
@@ -186,7 +139,6 @@ class SnapshotPagination(DefaultPagination):
 class ChartListView(generics.ListAPIView):
     """Charts with the date of their latest snapshot."""
 
-    schema = StrictQuerySchema()
     serializer_class = ChartSerializer
     permission_classes = [AllowAny]
     filter_backends: list = []

@@ -1,8 +1,28 @@
-"""OpenAPI generation: drf-standardized-errors' AutoSchema plus what our plumbing adds."""
+"""OpenAPI generation: drf-standardized-errors' AutoSchema plus what our plumbing adds.
 
+- Strict pagination: a bad ``limit``/``offset`` is a documented 400 on list views.
+- Strict query strings (``common.api.validated_query``): on GET operations the 400 also
+  lists the error for a parameter the endpoint does not know, whose ``attr`` is whatever
+  the client sent (so the error items are a plain oneOf, without a discriminator on
+  ``attr``).
+"""
+
+from drf_spectacular.utils import PolymorphicProxySerializer
 from drf_standardized_errors.openapi import AutoSchema
+from drf_standardized_errors.openapi_serializers import ValidationErrorEnum
+from drf_standardized_errors.openapi_utils import get_error_serializer
+from rest_framework import serializers
 
 from common.pagination import DefaultPagination
+
+
+class _UnknownParameterErrorSerializer(serializers.Serializer):
+    attr = serializers.CharField(help_text="The query parameter the endpoint does not know.")
+    code = serializers.ChoiceField(choices=["unknown_parameter"])
+    detail = serializers.CharField()
+
+    class Meta:
+        ref_name = "UnknownQueryParameterError"
 
 
 class ProjectAutoSchema(AutoSchema):
@@ -14,3 +34,28 @@ class ProjectAutoSchema(AutoSchema):
             for name in (DefaultPagination.limit_query_param, DefaultPagination.offset_query_param):
                 errors[name] = {*errors.get(name, set()), "invalid"}
         return errors
+
+    def _get_serializer_for_validation_error_response(self):
+        if self.method != "GET":
+            return super()._get_serializer_for_validation_error_response()
+        codes = self._get_validation_error_codes_by_field(self._determine_fields_with_error_codes())
+        operation_id = self.get_operation_id()
+        prefix = "".join(part.capitalize() for part in operation_id.split("_"))
+        items = [
+            get_error_serializer(operation_id, name, field_codes)
+            for name, field_codes in sorted(codes.items(), key=lambda item: str(item[0]))
+        ]
+
+        class ValidationErrorSerializer(serializers.Serializer):
+            type = serializers.ChoiceField(choices=ValidationErrorEnum.choices)
+            errors = PolymorphicProxySerializer(  # type: ignore[assignment]  # the body's "errors"
+                component_name=f"{prefix}Error",
+                resource_type_field_name=None,
+                serializers=[*items, _UnknownParameterErrorSerializer],
+                many=True,
+            )
+
+            class Meta:
+                ref_name = f"{prefix}ValidationError"
+
+        return ValidationErrorSerializer
