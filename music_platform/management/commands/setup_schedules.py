@@ -1,31 +1,31 @@
 """Create or update the Celery Beat periodic tasks, idempotently.
 
-Each app may provide ``<app>/schedules.py`` with a function ``schedules()`` returning a
-list of dicts: ``{"name", "task", "crontab": {minute, hour, ...}`` or ``"every_seconds"``,
-optional ``"kwargs"``, ``"queue"``, ``"description"``}``. Running the command twice
+The apps' ``<app>/schedules.py`` modules, listed in ``SCHEDULES`` below, each have a
+function ``schedules()`` returning a list of dicts: ``{"name", "task", "crontab":
+{minute, hour, ...}`` or ``"every_seconds"``, optional ``"kwargs"``, ``"queue"``, ``"description"``}``. Running the command twice
 changes nothing the second time; staff can still edit the tasks in the admin.
 ``schedules()`` only reads: the writes schedules depend on (the charts listed in
 CHART_FEEDS) are made here first, in the same transaction as the periodic tasks.
 """
 
 import json
-from importlib import import_module
-from importlib.util import find_spec
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+from analytics import schedules as analytics_schedules
+from charts import schedules as charts_schedules
 from charts.services import chart_seed_from_settings
+from recommendations import schedules as recommendations_schedules
+from users import schedules as users_schedules
+
+# Every app that schedules periodic work; a new one is added here, explicitly.
+SCHEDULES = (users_schedules, charts_schedules, analytics_schedules, recommendations_schedules)
 
 
 def collect_schedules() -> list[dict]:
-    found = []
-    for app in settings.LOCAL_APPS:
-        if find_spec(f"{app}.schedules"):
-            found.extend(import_module(f"{app}.schedules").schedules())
-    return found
+    return [spec for module in SCHEDULES for spec in module.schedules()]
 
 
 def upsert_periodic_task(spec: dict) -> bool:
