@@ -3,7 +3,8 @@
 The apps' ``<app>/schedules.py`` modules, listed in ``SCHEDULES`` below, each have a
 function ``schedules()`` returning a list of dicts: ``{"name", "task", "crontab":
 {minute, hour, ...}`` or ``"every_seconds"``, optional ``"kwargs"``, ``"queue"``,
-``"description"``}``. Running the command twice changes nothing the second time; staff can still edit the tasks in the admin.
+``"description"``}``. Running the command twice changes nothing the second time; staff
+can still edit the tasks in the admin.
 ``schedules()`` only reads: the writes schedules depend on (the charts listed in
 CHART_FEEDS) are made here first, in the same transaction as the periodic tasks.
 """
