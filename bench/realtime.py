@@ -214,7 +214,8 @@ def run(args, sizes: list[int]) -> None:
         [sys.executable, *os.environ.get("BENCH_REALTIME_PYTHON_ARGS", "").split(),
          "-m", "uvicorn", "music_platform.asgi:application",
          "--host", "127.0.0.1", "--port", str(ws_port), "--lifespan", "off",
-         "--ws", args.ws, "--ws-max-size", "65536", "--no-access-log",
+         "--ws", args.ws, "--ws-max-size", "65536", "--ws-per-message-deflate", "false",
+         "--no-access-log",
          "--log-level", "warning"],
         env, f"http://127.0.0.1:{ws_port}/health/ready/",
     )  # fmt: skip
@@ -289,6 +290,9 @@ def run(args, sizes: list[int]) -> None:
                     time.sleep(0.001)
                 assert len(received) == size, f"{len(received)}/{size} sockets got {snapshot}"
                 from_commit += [at - sent_at[snapshot] for at in received]
+                if os.environ.get("BENCH_VERBOSE"):
+                    lat = sorted(at - sent_at[snapshot] for at in received)
+                    print(f"   write: first {lat[0] * 1000:.1f} ms, last {lat[-1] * 1000:.1f} ms")
                 from_request += [at - started for at in received]
                 time.sleep(0.05)
             server_after = fanout_buckets(ws_port)

@@ -512,3 +512,33 @@ REALTIME_MAX_SOCKETS_PER_USER = env.int("REALTIME_MAX_SOCKETS_PER_USER", default
 # lost); analytics:live is sent this often to its subscribers.
 REALTIME_ACCOUNT_RECHECK_SECONDS = env.float("REALTIME_ACCOUNT_RECHECK_SECONDS", default=10.0)
 REALTIME_ANALYTICS_INTERVAL = env.float("REALTIME_ANALYTICS_INTERVAL", default=5.0)
+
+# --- Realtime (issue 13) -----------------------------------------------------------------
+# The `realtime` process (ASGI, WebSockets only at /ws/v1/) and the channel layer every
+# process publishes to (common.realtime). Redis pub/sub: a group message is published once and
+# each realtime process fans it out to its own sockets (no per-socket copies in Redis, and no
+# group membership expiry to drop long-lived sockets). Pub/sub ignores the database number,
+# so CHANNEL_LAYER_PREFIX keeps deployments (and test runs) sharing a Redis apart.
+ASGI_APPLICATION = "music_platform.asgi.application"
+CHANNEL_LAYER_PREFIX = env.str("CHANNEL_LAYER_PREFIX", default="mp")
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_LAYER_PREFIX},
+    }
+}
+# A write's publish waits at most this long for Redis, then drops the event (logged).
+REALTIME_PUBLISH_TIMEOUT = env.float("REALTIME_PUBLISH_TIMEOUT", default=0.25)
+# Per socket: subscriptions, client message size (bytes), client messages (a token bucket of
+# BURST messages refilled at RATE per second), seconds without a client message before it is
+# closed (clients send {"action": "ping"} meanwhile). Per user: open sockets.
+REALTIME_MAX_SUBSCRIPTIONS = env.int("REALTIME_MAX_SUBSCRIPTIONS", default=50)
+REALTIME_MAX_MESSAGE_BYTES = env.int("REALTIME_MAX_MESSAGE_BYTES", default=4096)
+REALTIME_RATE_BURST = env.int("REALTIME_RATE_BURST", default=30)
+REALTIME_RATE_PER_SECOND = env.float("REALTIME_RATE_PER_SECOND", default=5.0)
+REALTIME_IDLE_TIMEOUT = env.int("REALTIME_IDLE_TIMEOUT", default=120)
+REALTIME_MAX_SOCKETS_PER_USER = env.int("REALTIME_MAX_SOCKETS_PER_USER", default=10)
+# Open sockets re-read their account this often (a block closes them even if its event was
+# lost); analytics:live is sent this often to its subscribers.
+REALTIME_ACCOUNT_RECHECK_SECONDS = env.float("REALTIME_ACCOUNT_RECHECK_SECONDS", default=10.0)
+REALTIME_ANALYTICS_INTERVAL = env.float("REALTIME_ANALYTICS_INTERVAL", default=5.0)

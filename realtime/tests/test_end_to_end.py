@@ -53,8 +53,9 @@ def start_realtime(port: int) -> subprocess.Popen:
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "music_platform.asgi:application",
-         "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off", "--ws", "websockets",
-         "--ws-max-size", "65536", "--no-access-log"],
+         "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off",
+         "--ws", "websockets-sansio", "--ws-max-size", "65536",
+         "--ws-per-message-deflate", "false", "--no-access-log"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + 30
