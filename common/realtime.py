@@ -71,7 +71,8 @@ def group_name(channel: str) -> str:
 
 
 def _layer_config() -> dict[str, Any]:
-    return settings.CHANNEL_LAYERS["default"].get("CONFIG", {})
+    layer: dict[str, Any] = dict(settings.CHANNEL_LAYERS["default"])
+    return layer.get("CONFIG", {})
 
 
 def _redis() -> redis.Redis:
