@@ -45,9 +45,9 @@ from common.viewer import Viewer
 # A play counts once it had 30 s to itself, the threshold streaming charts use for a stream.
 MIN_PLAY_MS = 30_000
 # The repeat gap of a song whose length is unknown (null or 0). Two minutes: shorter than
-# about 95% of released songs (the median is about 3.5 minutes), so an honest listener who
-# replays a song of unknown length is almost never flagged, while one account can count
-# such a song at most 30 times an hour instead of 120 (the MIN_PLAY_MS floor).
+# the great majority of released songs (their median is around 3.5 minutes), so an honest
+# listener who replays a song of unknown length is rarely flagged, while one account can
+# count such a song at most 30 times an hour instead of 120 (the MIN_PLAY_MS floor).
 UNKNOWN_DURATION_MS = 120_000
 # A ``complete`` may report a position this far before the end: players fire it on a
 # crossfade into the next song (up to 12 s in the common players) or a few seconds early.
