@@ -29,3 +29,8 @@ class LockoutModelBackend(ModelBackend):
         else:
             lockout.forget(username)
         return user
+
+    def get_user(self, user_id):
+        """Session logins (the admin) end at once when the account is blocked."""
+        user = super().get_user(user_id)
+        return None if user is None or user.is_blocked else user

@@ -1,5 +1,6 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, status
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -45,6 +46,7 @@ QUEUE_DOWN = OpenApiResponse(ErrorSerializer, description="Task queue unavailabl
 RESET_SENT = "If an account uses this address, a link to reset its password is on its way."
 
 
+@extend_validation_errors(["unique"], field_name="username", methods=["post"])
 class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -142,6 +144,7 @@ class MeView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_validation_errors(["wrong_password"], field_name="old_password", methods=["post"])
 class PasswordChangeView(APIView):
     permission_classes = [IsAuthenticated]
     throttle_classes = [PasswordChangeThrottle]
@@ -177,6 +180,7 @@ class PasswordResetView(APIView):
         return Response({"detail": RESET_SENT}, status=status.HTTP_202_ACCEPTED)
 
 
+@extend_validation_errors(["invalid_token"], field_name="token", methods=["post"])
 class PasswordResetConfirmView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
@@ -193,6 +197,7 @@ class PasswordResetConfirmView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_validation_errors(["invalid_token", "email_taken"], field_name="token", methods=["post"])
 class EmailConfirmView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []

@@ -182,6 +182,16 @@ class TestAdminLogin:
         assert b"This account is blocked." in response.content
         assert "_auth_user_id" not in client.session
 
+    def test_blocking_ends_an_open_admin_session(self, client):
+        boss = AdminFactory(username="boss")
+        assert self.post(client, "boss").status_code == 302
+        assert client.get("/admin/").status_code == 200
+        boss.is_blocked = True
+        boss.save()
+        response = client.get("/admin/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+
     def test_get_and_head_are_not_counted(self, client, settings):
         settings.LOGIN_RATE_PER_IP = "2/m"
         for _ in range(5):
