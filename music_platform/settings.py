@@ -4,6 +4,7 @@ Every value has a development default except the production secrets: with DEBUG 
 SECRET_KEY must be set or start-up fails with a clear message.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -132,6 +133,10 @@ RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 # RATELIMIT_IP_META_KEY (e.g. X-Real-IP) is believed only from these peers (addresses or
 # networks); anyone else reaching gunicorn directly is limited by its own REMOTE_ADDR.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+try:
+    [ipaddress.ip_network(entry, strict=False) for entry in TRUSTED_PROXIES]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc} (addresses or networks)") from exc
 # Password logins (API and admin): a per-IP ceiling over every attempt, and per account a
 # lockout after LOGIN_LOCKOUT_FAILURES failures that doubles each time (base .. max seconds)
 # and is forgotten after a correct login, a password reset or LOGIN_LOCKOUT_MEMORY seconds.
