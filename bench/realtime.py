@@ -199,6 +199,7 @@ def run(args, sizes: list[int]) -> None:
         ),
         "RATELIMIT_ENABLE": "0",
         "REALTIME_MAX_SOCKETS_PER_USER": "100000",
+        "REALTIME_MAX_ANONYMOUS_SOCKETS_PER_IP": "100000",
         "REALTIME_IDLE_TIMEOUT": "3600",
         "GUNICORN_WORKERS": "2",
         "GUNICORN_LOG_LEVEL": "warning",

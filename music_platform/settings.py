@@ -386,13 +386,15 @@ CHANNEL_LAYERS = {
 REALTIME_PUBLISH_TIMEOUT = env.float("REALTIME_PUBLISH_TIMEOUT", default=0.25)
 # Per socket: subscriptions, client message size (bytes), client messages (a token bucket of
 # BURST messages refilled at RATE per second), seconds without a client message before it is
-# closed (clients send {"action": "ping"} meanwhile). Per user: open sockets.
+# closed (clients send {"action": "ping"} meanwhile). Per user (per address when anonymous):
+# open sockets.
 REALTIME_MAX_SUBSCRIPTIONS = env.int("REALTIME_MAX_SUBSCRIPTIONS", default=50)
 REALTIME_MAX_MESSAGE_BYTES = env.int("REALTIME_MAX_MESSAGE_BYTES", default=4096)
 REALTIME_RATE_BURST = env.int("REALTIME_RATE_BURST", default=30)
 REALTIME_RATE_PER_SECOND = env.float("REALTIME_RATE_PER_SECOND", default=5.0)
 REALTIME_IDLE_TIMEOUT = env.int("REALTIME_IDLE_TIMEOUT", default=120)
 REALTIME_MAX_SOCKETS_PER_USER = env.int("REALTIME_MAX_SOCKETS_PER_USER", default=10)
+REALTIME_MAX_ANONYMOUS_SOCKETS_PER_IP = env.int("REALTIME_MAX_ANONYMOUS_SOCKETS_PER_IP", default=50)
 # Open sockets re-read their account this often (a block closes them even if its event was
 # lost); analytics:live is sent this often to its subscribers.
 REALTIME_ACCOUNT_RECHECK_SECONDS = env.float("REALTIME_ACCOUNT_RECHECK_SECONDS", default=10.0)

@@ -87,12 +87,21 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             except auth.Refused as refused:
                 await self._close(refused.code)
                 return
-            self.registered = await limits.socket_register(
-                user_id=self.user.pk, socket=self.socket_id
-            )
-            if not self.registered:
-                await self._close(TOO_MANY_SOCKETS)
-                return
+            self.owner = f"user:{self.user.pk}"
+            limit = settings.REALTIME_MAX_SOCKETS_PER_USER
+        else:
+            # Anonymous sockets count against their address (the proxy's X-Forwarded-For is
+            # believed from FORWARDED_ALLOW_IPS only, by uvicorn).
+            client = self.scope.get("client") or ("unknown", 0)
+            self.owner = f"ip:{client[0]}"
+            limit = settings.REALTIME_MAX_ANONYMOUS_SOCKETS_PER_IP
+        self.registered = await limits.socket_register(
+            owner=self.owner, socket=self.socket_id, limit=limit
+        )
+        if not self.registered:
+            await self._close(TOO_MANY_SOCKETS)
+            return
+        if self.user is not None:
             # Always joined: the user's own control messages (blocked, role changed).
             await self._join(f"user:{self.user.pk}")
         self.counted = True
@@ -106,7 +115,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         for group in list(getattr(self, "groups_joined", ())):
             await hub.hub().leave(group, self)
         if getattr(self, "registered", False):
-            await limits.socket_unregister(user_id=self.user.pk, socket=self.socket_id)
+            await limits.socket_unregister(owner=self.owner, socket=self.socket_id)
         if getattr(self, "counted", False):
             OPEN_SOCKETS.labels(self._auth_label()).dec()
             self.counted = False
@@ -146,8 +155,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                     await self._recheck_account()
                 except Exception:  # a database blip: the next tick tries again
                     logger.exception("realtime: account re-check failed")
-                if self.registered and not self.closing:
-                    await limits.socket_refresh(user_id=self.user.pk, socket=self.socket_id)
+            if self.registered and not self.closing:
+                await limits.socket_refresh(owner=self.owner, socket=self.socket_id)
 
     # --- client messages ---------------------------------------------------------------------
 

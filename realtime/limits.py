@@ -49,8 +49,8 @@ def _redis() -> aioredis.Redis:
     return client
 
 
-def _key(user_id: int) -> str:
-    return f"{settings.CHANNEL_LAYER_PREFIX}:rt:sockets:{user_id}"
+def _key(owner: str) -> str:
+    return f"{settings.CHANNEL_LAYER_PREFIX}:rt:sockets:{owner}"
 
 
 def socket_ttl() -> float:
@@ -58,13 +58,14 @@ def socket_ttl() -> float:
     return max(30.0, 3 * settings.REALTIME_ACCOUNT_RECHECK_SECONDS)
 
 
-async def socket_register(*, user_id: int, socket: str) -> bool:
-    """Count this socket against the user's limit (across processes); False when over it.
+async def socket_register(*, owner: str, socket: str, limit: int) -> bool:
+    """Count this socket against its owner's ``limit`` (``user:<id>``, or ``ip:<address>``
+    for anonymous sockets), across processes; False when over it.
 
     Entries are scored by expiry, refreshed by the socket's watchdog and removed at
     disconnect. A Redis outage lets the socket in (the channel layer is down then anyway).
     """
-    key, now = _key(user_id), time.time()
+    key, now = _key(owner), time.time()
     try:
         async with _redis().pipeline(transaction=True) as pipe:
             pipe.zremrangebyscore(key, "-inf", now)
@@ -72,7 +73,7 @@ async def socket_register(*, user_id: int, socket: str) -> bool:
             pipe.zcard(key)
             pipe.expire(key, int(socket_ttl()) + 1)
             _, _, count, _ = await pipe.execute()
-        if count > settings.REALTIME_MAX_SOCKETS_PER_USER:
+        if count > limit:
             await _redis().zrem(key, socket)
             return False
     except Exception as exc:
@@ -80,8 +81,8 @@ async def socket_register(*, user_id: int, socket: str) -> bool:
     return True
 
 
-async def socket_refresh(*, user_id: int, socket: str) -> None:
-    key = _key(user_id)
+async def socket_refresh(*, owner: str, socket: str) -> None:
+    key = _key(owner)
     try:
         await _redis().zadd(key, {socket: time.time() + socket_ttl()}, xx=True)
         await _redis().expire(key, int(socket_ttl()) + 1)
@@ -89,8 +90,8 @@ async def socket_refresh(*, user_id: int, socket: str) -> None:
         logger.warning("realtime: socket refresh failed (%r)", exc)
 
 
-async def socket_unregister(*, user_id: int, socket: str) -> None:
+async def socket_unregister(*, owner: str, socket: str) -> None:
     try:
-        await _redis().zrem(_key(user_id), socket)
+        await _redis().zrem(_key(owner), socket)
     except Exception as exc:
         logger.warning("realtime: socket unregister failed (%r)", exc)

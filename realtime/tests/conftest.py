@@ -59,7 +59,7 @@ class Client:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.communicator.disconnect()
+        await self.communicator.disconnect(timeout=TIMEOUT)
 
     async def send(self, message: Any) -> None:
         text = message if isinstance(message, str) else json.dumps(message)

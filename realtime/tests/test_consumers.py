@@ -678,16 +678,32 @@ def test_sockets_per_user_are_limited(cast, settings):
 
     async def scenario():
         async with Client(token=token) as one, Client(token=token) as two:
+            for ws in (one, two):  # a pong: its connect (and count) has finished
+                await ws.send({"action": "ping"})
+                assert await ws.receive() == {"type": "pong"}
             async with Client(token=token) as three:
                 assert await three.closed_with() == 4429
             await one.send({"action": "ping"})
             assert await one.receive() == {"type": "pong"}
-            await two.send({"action": "ping"})
-            assert await two.receive() == {"type": "pong"}
         # closed sockets no longer count
         async with Client(token=token) as again:
             await again.send({"action": "ping"})
             assert await again.receive() == {"type": "pong"}
+
+    run(scenario)
+
+
+def test_anonymous_sockets_per_address_are_limited(settings):
+    settings.REALTIME_MAX_ANONYMOUS_SOCKETS_PER_IP = 1
+
+    async def scenario():
+        async with Client() as first:
+            await first.send({"action": "ping"})
+            assert await first.receive() == {"type": "pong"}
+            async with Client() as second:
+                assert await second.closed_with() == 4429
+            await first.send({"action": "ping"})
+            assert await first.receive() == {"type": "pong"}
 
     run(scenario)
 

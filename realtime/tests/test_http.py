@@ -56,15 +56,23 @@ def test_ready_is_503_when_the_channel_layer_is_down(settings):
 
 
 def test_metrics_count_open_sockets():
-    async def scenario():
-        async with Client():
-            response = await HttpCommunicator(application, "GET", "/metrics").get_response()
-            return response["body"].decode()
+    def open_anonymous(text: str) -> float:
+        prefix = 'realtime_open_sockets{auth="anonymous"} '
+        lines = [x for x in text.splitlines() if x.startswith(prefix)]
+        return float(lines[0].rsplit(" ", 1)[1]) if lines else 0.0
 
-    text = run(scenario)
-    assert 'realtime_open_sockets{auth="anonymous"} 1.0' in text
-    assert "realtime_fanout_latency_seconds_bucket" in text
-    assert "realtime_messages_sent_total" in text
+    async def scenario():
+        before = (await HttpCommunicator(application, "GET", "/metrics").get_response())["body"]
+        async with Client() as ws:
+            await ws.send({"action": "ping"})  # connect() has finished
+            assert await ws.receive() == {"type": "pong"}
+            response = await HttpCommunicator(application, "GET", "/metrics").get_response()
+            return before.decode(), response["body"].decode()
+
+    before, during = run(scenario)
+    assert open_anonymous(during) == open_anonymous(before) + 1
+    assert "realtime_fanout_latency_seconds_bucket" in during
+    assert "realtime_messages_sent_total" in during
 
 
 def test_anything_else_is_404_and_writes_are_405():
