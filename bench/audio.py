@@ -199,7 +199,7 @@ def ranged_reads(source: Path, media: Path) -> None:
         song_audio_upload(user=editor, song=song, upload=upload, enqueue=False)
         song_audio_process(song_id=song.pk, generation=song.audio.generation)
         medium = SongAudioRendition.objects.get(audio__song=song, quality="medium")
-        path = signed_url(medium)
+        path = signed_url(medium)  # a public link: the serving path checks the song too
         size = (media / medium.folder / medium.entry).stat().st_size
         connection.close()
         port = _free_port()

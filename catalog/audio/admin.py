@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
 from catalog.audio.services import song_audio_reprocess
-from catalog.audio.streaming import signed_url
+from catalog.audio.streaming import INSIDER, signed_url
 from catalog.models import AudioStatus, SongAudio
 from common.errors import ServiceUnavailable
 
@@ -42,7 +42,7 @@ class SongAudioAdminMixin:
         if song.audio_status == AudioStatus.READY and "medium" in renditions:
             player = format_html(
                 '<audio controls preload="none" src="{}"></audio>',
-                signed_url(renditions["medium"]),
+                signed_url(renditions["medium"], audience=INSIDER),  # staff only
             )
             return format_html("{}{}", table, player)
         return table

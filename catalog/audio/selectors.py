@@ -9,9 +9,9 @@ from __future__ import annotations
 from django.http import Http404
 
 from catalog.audio.services import user_can_change_audio
-from catalog.audio.streaming import signed_url
+from catalog.audio.streaming import INSIDER, PUBLIC, signed_url
 from catalog.models import AudioStatus, Song, SongAudio, SongAudioRendition
-from catalog.selectors import song_visible_for
+from catalog.selectors import song_visible_for, songs_visible_to
 
 QUALITIES = [q.value for q in SongAudioRendition.Quality]
 # Asked for a quality a song does not have (no 320 kbps MP3 of a 128 kbps upload), a player
@@ -27,8 +27,8 @@ def song_audio_summary(song: Song) -> dict:
 def song_audio_detail(*, song: Song, user, request=None) -> dict:
     """The full block for a song the caller may see (the caller checked visibility).
 
-    Queries: none unless the audio is ready (2: the audio row, its renditions) or failed and
-    the caller may change it (1: to show why).
+    Queries: none unless the audio is ready (3: the audio row, its renditions, whether the
+    song is public) or failed and the caller may change it (1: to show why).
     """
     block = {
         **song_audio_summary(song),
@@ -43,8 +43,9 @@ def song_audio_detail(*, song: Song, user, request=None) -> dict:
         if audio is not None and "hls" in renditions:
             block["loudness_lufs"] = audio.loudness_lufs
             block["replay_gain_db"] = audio.replay_gain_db
+            audience = _audience(song)
             block["streams"] = {
-                quality: signed_url(renditions[quality], request=request)
+                quality: signed_url(renditions[quality], audience=audience, request=request)
                 if quality in renditions
                 else None
                 for quality in QUALITIES
@@ -53,6 +54,11 @@ def song_audio_detail(*, song: Song, user, request=None) -> dict:
         reason = SongAudio.objects.filter(song=song).values_list("failure_reason", flat=True)
         block["failure_reason"] = reason.first() or ""
     return block
+
+
+def _audience(song: Song) -> str:
+    """Whether links to ``song`` are public ones (re-checked when served) or an insider's."""
+    return PUBLIC if songs_visible_to(user=None).filter(pk=song.pk).exists() else INSIDER
 
 
 def _ready_audio_for(*, user, song_id: int) -> tuple[Song, SongAudio]:
@@ -65,11 +71,11 @@ def _ready_audio_for(*, user, song_id: int) -> tuple[Song, SongAudio]:
 
 def song_stream_url(*, user, song_id: int, quality: str, request=None) -> str:
     """A fresh signed URL for ``quality`` (or the best one below it)."""
-    _, audio = _ready_audio_for(user=user, song_id=song_id)
+    song, audio = _ready_audio_for(user=user, song_id=song_id)
     renditions = {r.quality: r for r in audio.renditions.all()}
     for candidate in FALLBACK[quality]:
         if candidate in renditions:
-            return signed_url(renditions[candidate], request=request)
+            return signed_url(renditions[candidate], audience=_audience(song), request=request)
     raise Http404("This song has no playable audio yet.")
 
 

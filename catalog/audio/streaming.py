@@ -1,10 +1,16 @@
 """Signed stream URLs: making them, and serving the bytes behind them.
 
-A URL names a rendition by id and carries a signature over ``audio/<rendition id>/`` and an
-expiry (``common.signing``): ``/api/v1/stream/<id>/<expires>/<signature>/<file>``. The
-signature covers the rendition's whole folder, so an HLS master playlist, its variant
-playlists and their segments all resolve relative to one signed prefix: a player fetches
-them without any header or query string of ours.
+A URL names a rendition by id and an audience, and carries a signature over
+``audio/<rendition id>/<audience>/`` and an expiry (``common.signing``):
+``/api/v1/stream/<id>/<audience>/<expires>/<signature>/<file>``. The signature covers the
+rendition's whole folder, so an HLS master playlist, its variant playlists and their segments
+all resolve relative to one signed prefix: a player fetches them without any header or query
+string of ours.
+
+The audience is ``p`` for a link handed out while anyone may see the song, ``i`` for one made
+for an insider (the artist, staff) of a song that is not public. Serving a ``p`` link checks
+that the song is still public, so hiding a song stops its public links at once; an ``i``
+link lives until it expires, as only insiders ever got one.
 
 Serving, in order of preference:
 - ``AUDIO_X_ACCEL_REDIRECT``: Nginx serves the file from an internal location (Range,
@@ -24,12 +30,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.urls import reverse
 
 from catalog.audio.files import is_local
 from catalog.models import SongAudioRendition
+from catalog.selectors import songs_visible_to
 from common import signing
 from common.errors import error_response
 
@@ -44,20 +52,30 @@ RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 CHUNK = 64 * 1024
 
 
-def rendition_scope(rendition_id: int) -> str:
-    return f"audio/{rendition_id}/"
+PUBLIC, INSIDER = "p", "i"
+
+
+def rendition_scope(rendition_id: int, audience: str) -> str:
+    return f"audio/{rendition_id}/{audience}/"
 
 
 # Links made within the same five minutes are the same URL (cacheable; see signing.sign).
 SIGNATURE_STEP = 300
 
 
-def signed_url(rendition: SongAudioRendition, *, request=None, now: float | None = None) -> str:
-    signed = signing.sign(rendition_scope(rendition.pk), now=now, step=SIGNATURE_STEP)
+def signed_url(
+    rendition: SongAudioRendition,
+    *,
+    audience: str = PUBLIC,
+    request=None,
+    now: float | None = None,
+) -> str:
+    signed = signing.sign(rendition_scope(rendition.pk, audience), now=now, step=SIGNATURE_STEP)
     path = reverse(
         "audio-stream-file",
         kwargs={
             "rendition_id": rendition.pk,
+            "audience": audience,
             "expires": signed.expires,
             "signature": signed.signature,
             "name": rendition.entry,
@@ -190,24 +208,33 @@ def _presigned_url(name: str, seconds: int) -> str:
     )
 
 
-def stream_file(request, rendition_id: int, expires: int, signature: str, name: str):
+def stream_file(request, rendition_id: int, audience: str, expires: int, signature: str, name: str):
     """GET/HEAD a file of a rendition through its signed URL (no login: the URL is the key)."""
     if request.method not in ("GET", "HEAD"):
         refused = error_response(405, "method_not_allowed", "Only GET and HEAD are allowed.")
         refused["Allow"] = "GET, HEAD"
         return refused
     try:
-        signing.verify(rendition_scope(rendition_id), expires=expires, signature=signature)
+        signing.verify(
+            rendition_scope(rendition_id, audience), expires=expires, signature=signature
+        )
     except signing.SignatureExpired:
         return error_response(403, "expired_signature", "This stream link has expired.")
     except signing.BadSignature:
         return error_response(403, "invalid_signature", "This stream link is not valid.")
     if FILE_NAME.fullmatch(name) is None:
         return error_response(404, "not_found", "Not found.")
-    folder = (
-        SongAudioRendition.objects.filter(pk=rendition_id).values_list("folder", flat=True).first()
+    public_song = songs_visible_to(user=None).filter(pk=OuterRef("audio__song_id"))
+    found = (
+        SongAudioRendition.objects.filter(pk=rendition_id)
+        .annotate(public=Exists(public_song))
+        .values_list("folder", "public")
+        .first()
     )
-    if folder is None:  # the audio was replaced or deleted since the link was made
+    if found is None:  # the audio was replaced or deleted since the link was made
+        return error_response(404, "not_found", "Not found.")
+    folder, public = found
+    if audience == PUBLIC and not public:  # hidden or made private since the link was made
         return error_response(404, "not_found", "Not found.")
     stored = f"{folder}/{name}"
     content_type = CONTENT_TYPES[name.rsplit(".", 1)[1]]

@@ -18,7 +18,9 @@ from catalog.tests import audio_fixtures as af
 from catalog.tests.factories import SongFactory
 from common.tasks import queue_name
 
-SIGNED = re.compile(r"^http://testserver/api/v1/stream/(\d+)/(\d+)/([A-Za-z0-9_-]{43})/(.+)$")
+SIGNED = re.compile(
+    r"^http://testserver/api/v1/stream/(\d+)/([pi])/(\d+)/([A-Za-z0-9_-]{43})/(.+)$"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -211,7 +213,11 @@ def test_streams_only_for_callers_who_may_see_the_song(content, cast, client_for
         "high",
         "hls",
     }
-    assert owner_private.json()["audio"]["streams"]["medium"]
+    private_link = owner_private.json()["audio"]["streams"]["medium"]
+    assert SIGNED.match(private_link).group(2) == "i"  # an insider's link to a private song
+    assert client_for(None).get(private_link).status_code == 200
+    public_link = public["streams"]["medium"]
+    assert SIGNED.match(public_link).group(2) == "p"
     assert listener_private.status_code == 404
     for who in (None, cast.listener):
         link = client_for(who).get(f"/api/v1/songs/{content.private_song.pk}/stream/")
@@ -256,6 +262,8 @@ def test_a_song_hidden_after_signing_is_no_longer_offered(content, cast, client_
     ready(song)
     listener = client_for(cast.listener)
     assert listener.get(f"/api/v1/songs/{song.pk}/").json()["audio"]["streams"]["hls"]
+    old_link = listener.get(f"/api/v1/songs/{song.pk}/stream/")["Location"]
+    assert listener.get(old_link).status_code == 200
 
     response = client_for(cast.editor).patch(
         f"/api/v1/songs/{song.pk}/", {"is_visible": False}, format="json"
@@ -264,10 +272,13 @@ def test_a_song_hidden_after_signing_is_no_longer_offered(content, cast, client_
 
     assert listener.get(f"/api/v1/songs/{song.pk}/").status_code == 404
     assert listener.get(f"/api/v1/songs/{song.pk}/stream/").status_code == 404
+    assert listener.get(old_link).status_code == 404  # a public link stops at once
     assert listener.get(f"/api/v1/songs/{song.pk}/waveform/").status_code == 404
     assert all(s["id"] != song.pk for s in listener.get("/api/v1/songs/").json()["results"])
-    # Staff still get it.
-    assert client_for(cast.editor).get(f"/api/v1/songs/{song.pk}/stream/").status_code == 302
+    # Staff still get it, through an insider's link.
+    staff_link = client_for(cast.editor).get(f"/api/v1/songs/{song.pk}/stream/")
+    assert staff_link.status_code == 302 and SIGNED.match(staff_link["Location"]).group(2) == "i"
+    assert client_for(None).get(staff_link["Location"]).status_code == 200
 
 
 @pytest.mark.django_db

@@ -16,7 +16,7 @@ from catalog.tests import audio_fixtures as af
 from catalog.tests.factories import SongFactory
 from common import signing
 
-URL = re.compile(r"^(.*/stream/)(\d+)/(\d+)/([^/]+)/(.+)$")
+URL = re.compile(r"^(.*/stream/)(\d+)/([pi])/(\d+)/([^/]+)/(.+)$")
 
 
 @pytest.fixture(autouse=True)
@@ -163,23 +163,24 @@ def test_parse_range_edge_cases():
 def tampered(url: str, part: int, value: str) -> str:
     pieces = list(URL.match(url).groups())
     pieces[part] = value
-    return "".join(f"{p}/" if i in (1, 2, 3) else p for i, p in enumerate(pieces))
+    return "".join(f"{p}/" if i in (1, 2, 3, 4) else p for i, p in enumerate(pieces))
 
 
 @pytest.mark.django_db
 def test_signature_tampering_is_403(client, rendition, song):
     medium, _ = rendition
     url = signed_url(medium)
-    prefix, rendition_id, expires, signature, name = URL.match(url).groups()
+    prefix, rendition_id, audience, expires, signature, name = URL.match(url).groups()
     other = SongAudioRendition.objects.get(audio__song=song, quality="low")
     flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
 
     for bad in (
-        tampered(url, 3, flipped),  # a changed signature
-        tampered(url, 2, str(int(expires) + 3600)),  # a later expiry
+        tampered(url, 4, flipped),  # a changed signature
+        tampered(url, 3, str(int(expires) + 3600)),  # a later expiry
         tampered(url, 1, str(other.pk)),  # another rendition with this signature
-        tampered(url, 3, signature[:-1]),  # a truncated signature
-        tampered(url, 3, "é" * 43),
+        tampered(url, 2, "i"),  # a public link passed off as an insider's
+        tampered(url, 4, signature[:-1]),  # a truncated signature
+        tampered(url, 4, "é" * 43),
     ):
         response = client.get(bad)
         assert response.status_code == 403, bad
@@ -202,7 +203,7 @@ def test_paths_outside_the_rendition_are_not_served(client, rendition):
     medium, _ = rendition
     url = signed_url(medium)
     for name in ("../low/low.mp3", "medium.wav", "%2e%2e/x.mp3", "a/b/c.ts"):
-        assert client.get(tampered(url, 4, name)).status_code == 404, name
+        assert client.get(tampered(url, 5, name)).status_code == 404, name
 
 
 def test_signing_verifies_and_rotates_keys(settings):
@@ -242,7 +243,7 @@ def test_x_accel_redirect_hands_the_file_to_nginx(client, rendition, settings):
     assert response["X-Accel-Redirect"] == f"/protected/media/{medium.folder}/medium.mp3"
     assert response["Content-Type"] == "audio/mpeg"
     assert response.content == b""
-    assert client.get(tampered(signed_url(medium), 3, "x" * 43)).status_code == 403
+    assert client.get(tampered(signed_url(medium), 4, "x" * 43)).status_code == 403
 
 
 @pytest.mark.slow
