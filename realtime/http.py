@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+import weakref
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -19,16 +20,40 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 READY_TIMEOUT = 2.0
 
 
+class _Probe:
+    """This event loop's probe channel. With the pub/sub layer a channel is a Redis
+    subscription that lasts until its reader is cancelled, so a new one per probe would pile
+    up; the lock keeps two probes from reading each other's replies."""
+
+    def __init__(self) -> None:
+        self.channel: str | None = None
+        self.lock = asyncio.Lock()
+
+
+_probes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Probe] = weakref.WeakKeyDictionary()
+
+
 async def _check_channel_layer() -> None:
-    """A message round trip through Redis on a fresh channel of this process."""
+    """A message round trip through Redis on this process's probe channel."""
     layer = get_channel_layer()
     assert layer is not None
-    channel = await layer.new_channel()
-    nonce = uuid.uuid4().hex
-    await layer.send(channel, {"type": "ready.check", "nonce": nonce})
-    reply = await asyncio.wait_for(layer.receive(channel), READY_TIMEOUT)
-    if reply.get("nonce") != nonce:
-        raise RuntimeError("channel layer returned another message")
+    loop = asyncio.get_running_loop()
+    probe = _probes.setdefault(loop, _Probe())
+    async with probe.lock:
+        if probe.channel is None:
+            probe.channel = await layer.new_channel()
+        nonce = uuid.uuid4().hex
+        deadline = loop.time() + READY_TIMEOUT
+        try:
+            await layer.send(probe.channel, {"type": "ready.check", "nonce": nonce})
+            while True:  # a reply to an earlier, timed-out probe may still be queued
+                remaining = deadline - loop.time()
+                reply = await asyncio.wait_for(layer.receive(probe.channel), remaining)
+                if reply.get("nonce") == nonce:
+                    return
+        except BaseException:
+            probe.channel = None  # a cancelled receive gave up the subscription
+            raise
 
 
 def _check_database() -> None:

@@ -78,3 +78,18 @@ def test_metrics_count_open_sockets():
 def test_anything_else_is_404_and_writes_are_405():
     assert get("/api/v1/songs/")[0] == 404
     assert get("/health/", method="POST")[0] == 405
+
+
+def test_readiness_probes_reuse_one_channel():
+    from channels.layers import get_channel_layer
+
+    async def scenario():
+        counts = []
+        for _ in range(3):
+            response = await HttpCommunicator(application, "GET", "/health/ready/").get_response()
+            assert response["status"] == 200
+            counts.append(len(get_channel_layer()._get_layer().channels))
+        return counts
+
+    counts = run(scenario)
+    assert counts[0] == counts[1] == counts[2]
