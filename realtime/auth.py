@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+from channels.auth import get_user
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.http.request import validate_host
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
@@ -54,4 +60,30 @@ def fresh_user(user_id) -> User | None:
     user = User.objects.filter(pk=user_id).first()
     if user is None or not user.is_active or user.is_blocked:
         return None
+    return user
+
+
+def same_site_origin(scope) -> bool:
+    """The browser says the page is from one of our own hosts (``ALLOWED_HOSTS``).
+
+    A session cookie is sent by the browser whatever page opens the socket; believing it
+    only for our own origins keeps other sites from opening sockets as the signed-in user
+    (cross-site WebSocket hijacking). Token sockets need no such check.
+    """
+    origin = dict(scope.get("headers", [])).get(b"origin", b"").decode("latin-1")
+    host = urlsplit(origin).hostname if origin else None
+    return bool(host) and validate_host(host, settings.ALLOWED_HOSTS)
+
+
+async def user_for_session(scope) -> User | None:
+    """The signed-in user of the Django session cookie (None: no session), checked like a
+    token's user: blocked -> ``Refused(4403)``."""
+    if "session" not in scope:
+        return None
+    user = await get_user(scope)
+    if not getattr(user, "is_authenticated", False):
+        return None
+    state = await database_sync_to_async(account_state)(user.pk)
+    if state is not None:
+        raise Refused(state)
     return user

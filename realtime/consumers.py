@@ -81,12 +81,16 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         # Accept first: a close before the handshake is a bare HTTP 403 and loses the code.
         await self.accept()
         token = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("token")
-        if token:
-            try:
+        try:
+            if token:
                 self.user = await database_sync_to_async(auth.user_for_token)(token[-1])
-            except auth.Refused as refused:
-                await self._close(refused.code)
-                return
+            elif auth.same_site_origin(self.scope):
+                # The staff pages (signed in with a session, no JWT) on this site's own origin.
+                self.user = await auth.user_for_session(self.scope)
+        except auth.Refused as refused:
+            await self._close(refused.code)
+            return
+        if self.user is not None:
             self.owner = f"user:{self.user.pk}"
             limit = settings.REALTIME_MAX_SOCKETS_PER_USER
         else:

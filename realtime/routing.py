@@ -1,6 +1,7 @@
 """The realtime process's ASGI application: WebSockets at /ws/v1/ and its own probes."""
 
 from channels.routing import ProtocolTypeRouter, URLRouter
+from channels.sessions import SessionMiddlewareStack
 from django.urls import path, re_path
 
 from realtime.consumers import NoRouteConsumer, RealtimeConsumer
@@ -11,4 +12,6 @@ websocket_urlpatterns = [
     re_path(r"", NoRouteConsumer.as_asgi()),
 ]
 
-application = ProtocolTypeRouter({"http": http_app, "websocket": URLRouter(websocket_urlpatterns)})
+application = ProtocolTypeRouter(
+    {"http": http_app, "websocket": SessionMiddlewareStack(URLRouter(websocket_urlpatterns))}
+)

@@ -47,11 +47,18 @@ def orm(function: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
 class Client:
     """One WebSocket on /ws/v1/, speaking JSON."""
 
-    def __init__(self, user=None, *, token: str | None = None, path: str = "/ws/v1/") -> None:
+    def __init__(
+        self,
+        user=None,
+        *,
+        token: str | None = None,
+        path: str = "/ws/v1/",
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
         if token is None and user is not None:
             token = token_for(user)
         self.url = path + (f"?token={token}" if token is not None else "")
-        self.communicator = WebsocketCommunicator(application, self.url)
+        self.communicator = WebsocketCommunicator(application, self.url, headers=headers)
 
     async def __aenter__(self) -> Client:
         connected, _ = await self.communicator.connect(timeout=TIMEOUT)
