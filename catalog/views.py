@@ -53,6 +53,7 @@ from catalog.serializers import (
     UserRefSerializer,
 )
 from catalog.throttles import PlaylistExportThrottle
+from common.api import StrictQueryMixin
 from common.errors import PayloadTooLarge
 
 ID_PATTERN = r"\d+"
@@ -106,8 +107,9 @@ def pagination_errors(*actions: str):
     return decorate
 
 
-class CatalogViewSet(viewsets.GenericViewSet):
-    """Integer ids only, so ``songs/trending/`` and friends fall through to other apps."""
+class CatalogViewSet(StrictQueryMixin, viewsets.GenericViewSet):
+    """Integer ids only, so ``songs/trending/`` and friends fall through to other apps;
+    strict query strings (an unknown, repeated or blank parameter is a 400)."""
 
     lookup_value_regex = ID_PATTERN
     permission_classes = [IsAuthenticatedOrReadOnly]
@@ -354,6 +356,7 @@ class PlaylistViewSet(
     queryset = Playlist.objects.none()
     serializer_class = PlaylistSerializer
     filter_backends = []
+    extra_query_params = ("public",)
 
     def get_queryset(self):
         if self.action == "list":

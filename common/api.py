@@ -29,22 +29,12 @@ def _error(detail: str, code: str) -> list[serializers.ErrorDetail]:
     return [serializers.ErrorDetail(detail, code=code)]
 
 
-def validated_query(
-    serializer_class: type[serializers.Serializer],
-    request,
-    *,
-    allowed: Iterable[str] = (),
-    context: dict | None = None,
-) -> dict:
-    """The query string, validated by ``serializer_class``.
-
-    Refused with one 400 naming each offending parameter: one the endpoint does not know
-    (``unknown_parameter``; ``allowed`` adds names handled elsewhere, such as pagination),
-    one given more than once (``multiple_values``) or one given blank (``blank``).
-    """
-    fields = serializer_class().fields
-    known = set(fields) | set(allowed)
-    data, errors = {}, {}
+def check_query_params(request, *, allowed: Iterable[str]) -> None:
+    """Refuse, with one 400 naming each offending parameter, a parameter not in ``allowed``
+    (``unknown_parameter``), one given more than once (``multiple_values``) or one given
+    blank (``blank``)."""
+    known = set(allowed)
+    errors = {}
     for name, values in request.query_params.lists():
         if name not in known:
             errors[name] = _error("Unknown query parameter.", "unknown_parameter")
@@ -52,13 +42,49 @@ def validated_query(
             errors[name] = _error("Give this parameter once.", "multiple_values")
         elif values[0].strip() == "":
             errors[name] = _error("This parameter may not be blank.", "blank")
-        elif name in fields:
-            data[name] = values[0]
     if errors:
         raise serializers.ValidationError(errors)
+
+
+def validated_query(
+    serializer_class: type[serializers.Serializer],
+    request,
+    *,
+    allowed: Iterable[str] = (),
+    context: dict | None = None,
+) -> dict:
+    """The query string, validated by ``serializer_class`` after ``check_query_params``
+    (``allowed`` adds names handled elsewhere, such as pagination)."""
+    fields = serializer_class().fields
+    check_query_params(request, allowed=[*fields, *allowed])
+    data = {name: request.query_params[name] for name in fields if name in request.query_params}
     serializer = serializer_class(data=data, context=context or {})
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+class StrictQueryMixin:
+    """For generic views and viewsets: on GET and HEAD, the query string may hold only the
+    filterset's fields, ``ordering`` (with ordering fields), the pagination parameters (on
+    paginated views) and the view's ``extra_query_params``; anything else is a 400."""
+
+    extra_query_params: Iterable[str] = ()
+
+    def allowed_query_params(self) -> set[str]:
+        allowed = set(self.extra_query_params) | {"format"}  # DRF's own renderer override
+        filterset_class = getattr(self, "filterset_class", None)
+        if filterset_class is not None:
+            allowed |= set(filterset_class.base_filters)
+        if getattr(self, "ordering_fields", None):
+            allowed.add("ordering")
+        if getattr(self, "pagination_class", None) is not None:
+            allowed |= set(PAGINATION_PARAMS)
+        return allowed
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        if request.method in ("GET", "HEAD"):
+            check_query_params(request, allowed=self.allowed_query_params())
 
 
 def _field_codes(field) -> set[str]:

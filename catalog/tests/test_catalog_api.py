@@ -304,3 +304,27 @@ def test_a_genre_slug_with_a_nul_byte_is_400_and_nothing_is_written(client_for, 
     assert [e["attr"].split(".")[0] for e in response.json()["errors"]] == [attr]
     assert [e["code"] for e in response.json()["errors"]] == ["does_not_exist"]
     assert Artist.objects.count() == 1 and not Album.objects.exists() and not Song.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("query", "attr", "code"),
+    [
+        ("colour=red", "colour", "unknown_parameter"),
+        ("genre=pop&genre=rock", "genre", "multiple_values"),
+        ("search=", "search", "blank"),
+        ("ordering=title&ordering=id", "ordering", "multiple_values"),
+        ("genre=a%00b", "genre", "null_characters_not_allowed"),
+    ],
+)
+@pytest.mark.parametrize("path", ["/api/v1/songs/", "/api/v1/albums/", "/api/v1/artists/"])
+def test_catalog_query_strings_are_strict(client_for, path, query, attr, code):
+    response = client_for(None).get(f"{path}?{query}")
+    assert response.status_code == 400, response.content
+    assert [(e["attr"], e["code"]) for e in response.json()["errors"]] == [(attr, code)]
+
+
+def test_known_parameters_still_work_with_pagination_and_ordering(client_for):
+    response = client_for(None).get("/api/v1/songs/?search=x&ordering=-id&limit=5&offset=0")
+    assert response.status_code == 200
+    assert client_for(None).get("/api/v1/genres/?limit=5").status_code == 200
+    assert client_for(None).get("/api/v1/genres/?genre=x").status_code == 400
