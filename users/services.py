@@ -1,6 +1,8 @@
 """Account writes: registration, profile and e-mail changes, passwords, blocking, logout,
 deletion."""
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
@@ -54,7 +56,13 @@ def user_register(*, username: str, email: str, password: str) -> User:
             user.save()
     except IntegrityError as exc:
         raise _username_taken() from exc
-    user_email_change_request(user=user, email=email)
+
+    # Without its confirmation mail the account could never get an address; when the broker
+    # cannot take the message (503), the account goes too, so a retry finds the name free.
+    def remove_account() -> None:
+        User.objects.filter(pk=user.pk).delete()
+
+    user_email_change_request(user=user, email=email, on_failure=remove_account)
     return user
 
 
@@ -64,19 +72,28 @@ def user_update_profile(*, user: User, data: dict) -> User:
     answer is the same whether or not another account holds the address)."""
     data = dict(data)
     email = data.pop("email", None)
+    previous = {field: getattr(user, field) for field in data}
     for field, value in data.items():
         setattr(user, field, value)
     user.save()
     if email is not None and email.strip().lower() != user.email.lower():
-        user_email_change_request(user=user, email=email)
+
+        def undo() -> None:  # the mail cannot be queued (503): no half-applied PATCH
+            User.objects.filter(pk=user.pk).update(**previous)
+
+        user_email_change_request(user=user, email=email, on_failure=undo)
     return user
 
 
-def user_email_change_request(*, user: User, email: str) -> None:
+def user_email_change_request(
+    *, user: User, email: str, on_failure: Callable[[], None] | None = None
+) -> None:
     """Mail ``email`` a confirmation link for ``user`` (or, when another account holds the
     address, a notice to that account), from a worker after commit."""
     enqueue_after_commit(
-        "users.send_email_confirmation", kwargs={"user_id": user.pk, "email": email.strip()}
+        "users.send_email_confirmation",
+        kwargs={"user_id": user.pk, "email": email.strip()},
+        on_failure=on_failure,
     )
 
 

@@ -5,6 +5,8 @@ from urllib.parse import unquote
 
 import pytest
 from django.core import mail
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from users import services, tasks
 from users.models import User
@@ -166,3 +168,32 @@ class TestConfirmEndpoint:
         assert api_client.head(CONFIRM).status_code == 405
         assert api_client.get(CONFIRM).status_code == 405
         assert api_client.options(CONFIRM).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)  # real commits, so on_commit runs in the request
+class TestBrokerDown:
+    def test_registration_is_503_and_leaves_no_account(self, broker_down):
+        client = APIClient()
+        client.raise_request_exception = False  # a 503 is reported like a 500; answer it
+        response = register(client, username="unlucky", email="u@example.com")
+        assert response.status_code == 503
+        assert response.json()["errors"][0]["code"] == "service_unavailable"
+        assert not User.objects.filter(username="unlucky").exists()
+        # The name is free again for the retry.
+        assert not User.objects.filter(username__iexact="UNLUCKY").exists()
+
+    def test_password_reset_and_e_mail_change_are_503(self, broker_down):
+        client = APIClient()
+        client.raise_request_exception = False
+        response = client.post(
+            "/api/v1/auth/password-reset/", {"email": "a@example.com"}, format="json"
+        )
+        assert response.status_code == 503
+        user = UserFactory(email="before@example.com")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+        response = client.patch(
+            "/api/v1/users/me/", {"bio": "new", "email": "after@example.com"}, format="json"
+        )
+        assert response.status_code == 503
+        user.refresh_from_db()
+        assert (user.email, user.bio) == ("before@example.com", "")
