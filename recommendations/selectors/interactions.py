@@ -72,7 +72,10 @@ def events_tail(*, user_ids: Sequence[int] | None) -> QuerySet[ListeningEvent]:
         .first()
     ) or 0
     events = ListeningEvent.objects.filter(
-        id__gt=watermark, id__lte=watermark + TAIL_MAX_EVENTS, user__isnull=False
+        id__gt=watermark,
+        id__lte=watermark + TAIL_MAX_EVENTS,
+        user__isnull=False,
+        flagged=False,  # implausible plays count nowhere (analytics flags them at ingest)
     )
     return events if user_ids is None else events.filter(user_id__in=user_ids)
 

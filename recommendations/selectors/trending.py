@@ -11,19 +11,12 @@ from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from django.core.cache import cache
-from django.db.models import FloatField, Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 
-from analytics.models import SongDailyStats
+from analytics.selectors import song_listener_scores
 from catalog.selectors import song_visibility_q, songs_visible_to
 from charts.models import ChartEntry, ChartKind, ChartSnapshot
-from recommendations.selectors.interactions import (
-    day_decay,
-    events_tail,
-    tail_counter_totals,
-    tail_weight,
-    weighted_counters,
-)
 from recommendations.selectors.ranking import blend_trending, chart_momentum_of
 
 # window -> (days of rollups read, half-life in days of a day's plays)
@@ -74,28 +67,6 @@ def chart_momentum(
     )
 
 
-def _decayed_song_plays(
-    *, visible: Q, since: date, half_life: float, genre_id: int | None
-) -> dict[int, float]:
-    today = timezone.now().date()
-    stats = SongDailyStats.objects.filter(visible, day__gte=since)
-    tail = events_tail(user_ids=None).filter(visible, occurred_at__date__gte=since)
-    if genre_id is not None:
-        stats = stats.filter(song__genre_id=genre_id)
-        tail = tail.filter(song__genre_id=genre_id)
-    decay = day_decay(table=SongDailyStats._meta.db_table, today=today, half_life=half_life)
-    weighted = weighted_counters(TRENDING_COUNTER_WEIGHTS)
-    plays: dict[int, float] = dict(
-        stats.values_list("song_id").annotate(
-            score=Sum(weighted * decay, output_field=FloatField())
-        )
-    )
-    for row in tail.values("song_id").annotate(**tail_counter_totals()):
-        extra = tail_weight(row, TRENDING_COUNTER_WEIGHTS)
-        plays[row["song_id"]] = plays.get(row["song_id"], 0.0) + extra
-    return {song_id: score for song_id, score in plays.items() if score > 0}
-
-
 def _cache_key(*, visible: Q, window: str, genre_id: int | None, limit: int) -> str:
     # The visibility predicate itself names the audience (everyone, staff, one artist), so
     # the cache cannot hand one caller's list to a caller who may see less.
@@ -119,9 +90,19 @@ def trending_songs(
         return cached
     days, half_life = TRENDING_WINDOWS[window]
     since = timezone.now().date() - timedelta(days=days)
-    plays = _decayed_song_plays(
-        visible=visible, since=since, half_life=half_life, genre_id=genre_id
-    )
+    # Our own listening: per song, the sum over listeners of log2(1 + plays), time-decayed,
+    # flagged (implausible) plays left out, so one account replaying a song cannot lift it.
+    plays = {
+        score.song_id: score.damped_plays
+        for score in song_listener_scores(
+            since=since,
+            until=timezone.now().date(),
+            genre_id=genre_id,
+            viewer=user,
+            half_life_days=half_life,
+        )
+        if score.damped_plays > 0
+    }
     momentum = chart_momentum(visible=visible, since=since, genre_id=genre_id)
     ranked = blend_trending(plays, momentum, limit=limit)
     genres = dict(
