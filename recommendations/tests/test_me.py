@@ -11,8 +11,8 @@ from recommendations import services
 from recommendations.models import RecommendationLog, UserPicks
 from recommendations.tests.factories import (
     ChartEntryFactory,
-    SongDailyStatsFactory,
     UserPreferencesFactory,
+    UserSongDailyStatsFactory,
 )
 from users.tests.factories import UserFactory
 
@@ -56,7 +56,7 @@ def test_cold_start_uses_preferences_first(client_for):
     SongFactory.create_batch(3, popularity=100)
     favourite = SongFactory(artist=loved, popularity=1, title="Deep cut")
     in_genre = SongFactory(album=AlbumFactory(genre=indie), popularity=2, title="Indie one")
-    SongDailyStatsFactory(song=in_genre, plays=10)
+    UserSongDailyStatsFactory.create_batch(3, song=in_genre, plays=1)
     user = UserFactory()
     UserPreferencesFactory(user=user, favorite_artists=[loved], favorite_genres=[indie])
 

@@ -9,7 +9,7 @@ from django.core.cache import cache
 
 from recommendations import services
 from recommendations.models import UserPicks
-from recommendations.tests.factories import SongDailyStatsFactory
+from recommendations.tests.factories import UserSongDailyStatsFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,8 +50,8 @@ def test_outsiders_get_404_for_a_hidden_song_and_only_visible_similar_songs(
 
 
 def test_trending_is_per_audience_and_the_cache_does_not_leak(cast, content, client_for):
-    SongDailyStatsFactory(song=content.hidden_song, plays=50)
-    SongDailyStatsFactory(song=content.public_song, plays=5)
+    UserSongDailyStatsFactory.create_batch(5, song=content.hidden_song, plays=1)
+    UserSongDailyStatsFactory.create_batch(2, song=content.public_song, plays=1)
     url = "/api/v1/songs/trending/"
 
     editor = track_ids(client_for(cast.editor).get(url))
