@@ -7,7 +7,7 @@
   ``attr``).
 """
 
-from drf_spectacular.utils import PolymorphicProxySerializer
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer
 from drf_standardized_errors.openapi import AutoSchema
 from drf_standardized_errors.openapi_serializers import ValidationErrorEnum
 from drf_standardized_errors.openapi_utils import get_error_serializer
@@ -39,6 +39,16 @@ class ProjectAutoSchema(AutoSchema):
         if self.method != "GET":
             return super()._get_serializer_for_validation_error_response()
         codes = self._get_validation_error_codes_by_field(self._determine_fields_with_error_codes())
+        # Strict query strings: any parameter of the operation may come twice or blank.
+        names = [p["name"] for p in self._get_filter_parameters()]
+        names += [p["name"] for p in self._get_pagination_parameters()]
+        names += [
+            p.name
+            for p in self.get_override_parameters()
+            if isinstance(p, OpenApiParameter) and p.location == OpenApiParameter.QUERY
+        ]
+        for name in names:
+            codes[name] = {*codes.get(name, set()), "blank", "multiple_values"}
         operation_id = self.get_operation_id()
         prefix = "".join(part.capitalize() for part in operation_id.split("_"))
         items = [
