@@ -1,8 +1,8 @@
 """OpenAPI generation: drf-standardized-errors' AutoSchema plus what our plumbing adds.
 
 - Strict pagination: a bad ``limit``/``offset`` is a documented 400 on list views.
-- Strict query strings (``common.api.validated_query``): on GET operations the 400 also
-  lists the error for a parameter the endpoint does not know, whose ``attr`` is whatever
+- Strict query strings (``common.api``): every operation's 400 also lists the error for
+  a query parameter the endpoint does not know, whose ``attr`` is whatever
   the client sent (so the error items are a plain oneOf, without a discriminator on
   ``attr``).
 """
@@ -36,8 +36,6 @@ class ProjectAutoSchema(AutoSchema):
         return errors
 
     def _get_serializer_for_validation_error_response(self):
-        if self.method != "GET":
-            return super()._get_serializer_for_validation_error_response()
         codes = self._get_validation_error_codes_by_field(self._determine_fields_with_error_codes())
         # Strict query strings: any parameter of the operation may come twice or blank.
         names = [p["name"] for p in self._get_filter_parameters()]

@@ -20,6 +20,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from catalog.models import Artist, Genre, Song
+from common.realtime import publish
 from common.tasks import enqueue_after_commit
 from recommendations import selectors
 from recommendations.features import mood_targets, target_closeness
@@ -423,6 +424,8 @@ def user_picks_refresh(*, user_ids: Sequence[int]) -> int:
         for start in range(0, len(rows), JSON_BATCH_ROWS):
             _execute_with_json(_UPSERT_PICKS, rows[start : start + JSON_BATCH_ROWS])
         cache.delete_many([picks_cache_key(u) for u in user_ids])
+        for user_id in user_ids:
+            publish(f"user:{user_id}", "picks_refreshed", {"generated_at": now})
     except Exception as exc:
         _log(
             **log,

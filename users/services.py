@@ -18,6 +18,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from common.errors import ValidationFailed, field_error
+from common.realtime import access_changed
 from common.tasks import enqueue_after_commit
 from users import lockout
 from users.models import Role, User
@@ -148,6 +149,9 @@ def user_admin_update(*, user: User, role: str | None = None, is_blocked: bool |
         if is_blocked:
             _blacklist_all_refresh_tokens(user)
     user.save()
+    # Open sockets re-check at once: a blocked user's close (4403), a demoted editor loses
+    # the staff channels.
+    access_changed(f"user:{user.pk}")
     return user
 
 
@@ -165,7 +169,9 @@ def user_logout(*, user: User, refresh: str) -> None:
 def user_delete(*, user: User) -> None:
     """Delete the account. Rows that must survive (listening events) use SET_NULL."""
     _blacklist_all_refresh_tokens(user)
+    user_id = user.pk
     user.delete()
+    access_changed(f"user:{user_id}")  # the deleted account's sockets close (4401)
 
 
 def _validated_password(password: str, *, user: User, attr: str) -> None:

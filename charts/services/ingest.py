@@ -31,6 +31,7 @@ from charts.parsers import (
 from charts.services.tracks import BATCH_SIZE, TEXT_MAX, entry_keys, tracks_for
 from charts.trends import TrackSummary, TrendFields, TrendState
 from common.bulk import copy_rows
+from common.realtime import publish
 
 _ANALYZE_AFTER = 20_000  # entry rows written in one call
 
@@ -124,6 +125,12 @@ def chart_ingest(
             for (key, entry), fields in zip(keyed[day], trends[day], strict=True)
         ]
         _copy_entries(rows)
+        # Subscribers of chart:<slug> learn of the new snapshot once it is committed.
+        publish(
+            f"chart:{chart.slug}",
+            "snapshot_ingested",
+            {"date": days[-1].isoformat(), "dates": [day.isoformat() for day in days]},
+        )
 
     if len(rows) >= _ANALYZE_AFTER:
         # A backfill can multiply the table's size; without fresh statistics the planner
