@@ -26,7 +26,7 @@ from recommendations.serializers import (
     TrendingQuerySerializer,
     TrendingSerializer,
 )
-from recommendations.throttles import PicksRefreshThrottle
+from recommendations.throttles import PicksRefreshThrottle, RecommendationsFetchThrottle
 
 X_DATA_SOURCE = OpenApiParameter(
     "X-Data-Source",
@@ -55,6 +55,7 @@ PREFERENCE_ITEM_ERRORS = {
 )
 class SeedRecommendationsView(APIView):
     permission_classes = [AllowAny]
+    throttle_classes = [RecommendationsFetchThrottle]
 
     @extend_schema(
         parameters=[SeedQuerySerializer],
@@ -81,6 +82,7 @@ class GenreSeedsView(APIView):
 @documents_query_errors(NoQuerySerializer)
 class MyPicksView(APIView):
     permission_classes = [IsAuthenticated]
+    throttle_classes = [RecommendationsFetchThrottle]
 
     @extend_schema(
         responses={200: PicksSerializer},

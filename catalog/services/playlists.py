@@ -311,7 +311,8 @@ def require_playlist_member(*, user, playlist: Playlist) -> None:
 def playlist_add_collaborator(*, user, playlist: Playlist, collaborator_id: int) -> bool:
     """Owner only. Adding an existing collaborator again changes nothing (returns False)."""
     _require_owner(user, playlist)
-    collaborator = User.objects.filter(pk=collaborator_id, is_active=True).first()
+    # A blocked account cannot be given access to anything (it looks like no account).
+    collaborator = User.objects.filter(pk=collaborator_id, is_active=True, is_blocked=False).first()
     if collaborator is None:
         raise field_error("user_id", "No such user.", "does_not_exist")
     if collaborator.pk == playlist.owner_id:

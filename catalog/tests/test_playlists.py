@@ -418,3 +418,18 @@ def test_head_on_the_songs_list_never_adds_a_song(client_for):
     assert playlist.snapshot_id == snapshot
     assert not playlist.entries.exists()
     assert not PlaylistActivity.objects.filter(playlist=playlist).exists()
+
+
+def test_a_blocked_user_cannot_be_added_as_a_collaborator(client_for):
+    owner, blocked = UserFactory(), UserFactory(is_blocked=True)
+    playlist = PlaylistFactory(owner=owner)
+    response = client_for(owner).post(
+        f"/api/v1/playlists/{playlist.pk}/collaborators/", {"user_id": blocked.pk}
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0] == {
+        "code": "does_not_exist",
+        "detail": "No such user.",
+        "attr": "user_id",
+    }
+    assert not playlist.collaborators.exists()

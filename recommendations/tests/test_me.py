@@ -255,3 +255,12 @@ def test_whole_body_is_the_same_from_every_source(client_for):
     assert (computed["X-Data-Source"], cached["X-Data-Source"]) == ("computed", "cache")
     assert computed.json() == cached.json() == expected
     assert computed["Content-Type"] == "application/json"
+
+
+def test_picks_fetches_are_limited_to_30_a_minute_per_user(client_for):
+    client, other = client_for(UserFactory()), client_for(UserFactory())
+    assert [client.get(URL).status_code for _ in range(30)] == [200] * 30
+    limited = client.get(URL)
+    assert limited.status_code == 429
+    assert int(limited["Retry-After"]) >= 1
+    assert other.get(URL).status_code == 200  # each user has their own budget

@@ -220,3 +220,8 @@ def test_query_count_does_not_grow_with_results(api_client, django_assert_num_qu
 
     assert response.status_code == 200
     assert len(response.json()["tracks"]) == count
+
+
+def test_seed_fetches_are_limited_to_30_a_minute_per_caller(api_client, rock):
+    codes = [api_client.get(URL, {"seed_genres": "rock"}).status_code for _ in range(31)]
+    assert codes == [200] * 30 + [429]
