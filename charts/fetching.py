@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import socket
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -25,6 +27,10 @@ MAX_ATTEMPTS = 4
 BACKOFF_BASE = 1.0  # seconds: 1, 2, 4, ...
 MAX_DELAY = 60.0  # never wait longer than this between attempts, whatever Retry-After says
 MAX_FEED_BYTES = 20 * 1024 * 1024
+# The whole fetch (every attempt, the waits between them and the body read) ends by then:
+# the read timeout alone bounds each socket read, so a server dripping a byte every few
+# seconds could otherwise hold a worker for as long as it likes.
+TOTAL_DEADLINE = 90.0
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -88,9 +94,12 @@ def fetch_feed(
     session: requests.Session | None = None,
     max_attempts: int = MAX_ATTEMPTS,
     sleep: Callable[[float], None] = time.sleep,
+    deadline: float = TOTAL_DEADLINE,
 ) -> FetchResult:
-    """GET a feed; a 304 comes back as a result with `not_modified`, failures as FetchError."""
+    """GET a feed; a 304 comes back as a result with `not_modified`, failures as FetchError.
+    Everything ends within ``deadline`` seconds (a temporary FetchError past it)."""
     session = session or build_session()
+    ends_at = time.monotonic() + deadline
     headers = {}
     if etag:
         headers["If-None-Match"] = etag
@@ -99,7 +108,7 @@ def fetch_feed(
 
     for attempt in range(1, max_attempts + 1):
         try:
-            result = _fetch_once(session, url, headers)
+            result = _fetch_once(session, url, headers, ends_at=ends_at)
         except FetchError as error:
             if not error.temporary or attempt == max_attempts:
                 if error.temporary:
@@ -109,6 +118,9 @@ def fetch_feed(
             if error.retry_after is not None:
                 delay = error.retry_after
             delay = min(MAX_DELAY, delay)
+            if time.monotonic() + delay >= ends_at:
+                error.args = (f"{error.args[0]} (no time left for another attempt)",)
+                raise error
             logger.info("chart feed %s: %s; retrying in %.1fs", url, error, delay)
             sleep(delay)
         else:
@@ -118,11 +130,13 @@ def fetch_feed(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _fetch_once(session: requests.Session, url: str, headers: dict[str, str]) -> FetchResult:
+def _fetch_once(
+    session: requests.Session, url: str, headers: dict[str, str], *, ends_at: float
+) -> FetchResult:
+    left = ends_at - time.monotonic()
+    timeout = (min(CONNECT_TIMEOUT, left), min(READ_TIMEOUT, left))
     try:
-        with session.get(
-            url, headers=headers, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), stream=True
-        ) as response:
+        with session.get(url, headers=headers, timeout=timeout, stream=True) as response:
             status = response.status_code
             if status in RETRY_STATUSES:
                 raise FetchError(
@@ -137,7 +151,7 @@ def _fetch_once(session: requests.Session, url: str, headers: dict[str, str]) ->
                 return FetchResult(status=304)
             return FetchResult(
                 status=status,
-                content=_read_limited(response),
+                content=_read_limited(response, ends_at=ends_at),
                 etag=response.headers.get("ETag", ""),
                 last_modified=response.headers.get("Last-Modified", ""),
             )
@@ -151,12 +165,43 @@ def _fetch_once(session: requests.Session, url: str, headers: dict[str, str]) ->
         raise FetchError(f"{type(exc).__name__}: {exc}") from exc
 
 
-def _read_limited(response: requests.Response) -> bytes:
+def _cut(response: requests.Response) -> None:
+    """Shut the connection's socket down: unlike close(), that wakes a read blocked in
+    another thread."""
+    sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+    try:
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    response.close()
+
+
+def _read_limited(response: requests.Response, *, ends_at: float) -> bytes:
+    """The body, at most MAX_FEED_BYTES, read by ``ends_at``: a timer closes the connection
+    then, which ends a read blocked on a server that sends a byte now and again."""
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(chunk_size=64 * 1024):
-        size += len(chunk)
-        if size > MAX_FEED_BYTES:
-            raise FetchError(f"the feed is larger than {MAX_FEED_BYTES} bytes")
-        chunks.append(chunk)
+    watchdog = threading.Timer(max(0.0, ends_at - time.monotonic()), _cut, args=(response,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        for chunk in response.iter_content(chunk_size=64 * 1024):
+            size += len(chunk)
+            if size > MAX_FEED_BYTES:
+                raise FetchError(f"the feed is larger than {MAX_FEED_BYTES} bytes")
+            chunks.append(chunk)
+    except FetchError:
+        raise
+    except Exception as exc:
+        if time.monotonic() >= ends_at:
+            raise FetchError(
+                "the feed server is too slow (fetch deadline passed)", temporary=True
+            ) from exc
+        raise
+    finally:
+        watchdog.cancel()
+    if time.monotonic() >= ends_at and not watchdog.is_alive():
+        # The timer fired as the last bytes came in: the body may be cut short.
+        raise FetchError("the feed server is too slow (fetch deadline passed)", temporary=True)
     return b"".join(chunks)

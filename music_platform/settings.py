@@ -323,6 +323,8 @@ CELERY_TASK_ROUTES = {
         "recommendations.refresh_users": "heavy",
         "analytics.rollup": "heavy",
         "catalog.audio_process": "media",
+        # Feed pulls wait on other people's servers: a slow one never holds the default queue.
+        "charts.pull": "feeds",
     }.items()
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -306,3 +306,43 @@ def test_task_skips_inactive_or_deleted_charts(chart):
     }
     assert chart_pull_task.apply(kwargs={"chart_id": 10**9}).get()["reason"] == "chart deleted"
     assert not IngestionRun.objects.exists()
+
+
+def test_a_server_dripping_bytes_cannot_hold_the_pull_past_its_deadline():
+    """A real socket server that answers at once and then sends one byte every 0.2 s."""
+    import socket
+    import threading
+    import time
+
+    from charts.fetching import FetchError, fetch_feed
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def drip():
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+        while not stop.is_set():
+            try:
+                connection.sendall(b"x")
+            except OSError:
+                break
+            time.sleep(0.2)
+        connection.close()
+
+    threading.Thread(target=drip, daemon=True).start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(FetchError) as raised:
+            fetch_feed(
+                f"http://127.0.0.1:{listener.getsockname()[1]}/feed", max_attempts=1, deadline=2
+            )
+    finally:
+        stop.set()
+        listener.close()
+    assert raised.value.temporary
+    assert "deadline" in str(raised.value)
+    assert time.monotonic() - started < 4

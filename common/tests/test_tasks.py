@@ -42,6 +42,13 @@ def test_routing_sends_heavy_tasks_to_their_queue(queued_tasks, django_capture_o
     assert queued_tasks("default") == []
 
 
+def test_feed_pulls_have_their_own_queue(queued_tasks, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_after_commit("charts.pull", kwargs={"chart_id": 1})
+    assert [name for name, _, _ in queued_tasks("feeds")] == ["charts.pull"]
+    assert queued_tasks("default") == []
+
+
 @pytest.mark.django_db(transaction=True)  # no transaction around: sent at once
 def test_a_broker_outage_is_service_unavailable_quickly(broker_down):
     started = time.monotonic()
@@ -68,7 +75,8 @@ def test_the_enqueueing_endpoints_answer_202_with_the_id_of_the_queued_task(
     for client, url, body in enqueueing_requests:
         response = client.post(url, body)
         assert response.status_code == 202, (url, response.json())
-        assert response.json()["task_id"] in {task_id for _, _, task_id in queued_tasks()}
+        queued = queued_tasks() + queued_tasks("feeds")
+        assert response.json()["task_id"] in {task_id for _, _, task_id in queued}
 
 
 @pytest.mark.django_db(transaction=True)
