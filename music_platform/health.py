@@ -1,4 +1,6 @@
-"""Liveness and readiness probes."""
+"""Liveness and readiness probes, and the guarded Prometheus endpoint."""
+
+import hmac
 
 from django.conf import settings
 from django.db import connection
@@ -40,3 +42,22 @@ def ready(request):
             failed.append(name)
     body = {"status": "ok" if not failed else "unavailable", "checks": results, "failed": failed}
     return JsonResponse(body, status=503 if failed else 200)
+
+
+def metrics(request):
+    """Prometheus metrics for the scraper only: with ``METRICS_TOKEN`` set, a request must
+    carry it as a Bearer token; without one, only loopback callers (a sidecar or a private
+    bind) get them. Everyone else gets the same 404 as any unknown URL."""
+    from django_prometheus.exports import ExportToDjangoView
+
+    from common.errors import not_found
+
+    token = settings.METRICS_TOKEN
+    if token:
+        given = request.headers.get("Authorization", "")
+        allowed = hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    else:
+        allowed = request.META.get("REMOTE_ADDR") in {"127.0.0.1", "::1"}
+    if not allowed:
+        return not_found(request)
+    return ExportToDjangoView(request)

@@ -274,6 +274,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Catalog, playlists, charts, listening analytics and recommendations.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs map every endpoint: public in development, staff-only in
+    # production unless API_DOCS_PUBLIC=1.
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.AllowAny"
+        if env.bool("API_DOCS_PUBLIC", default=DEBUG)
+        else "rest_framework.permissions.IsAdminUser"
+    ],
     # Swagger UI and ReDoc from our own static files (drf-spectacular-sidecar): no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -343,6 +350,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django_redis": {"level": "WARNING"}},
 }
+
+# /metrics: with a token, Prometheus sends it as a Bearer token; without, loopback only.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # Optional third-party provider (catalog: manage.py spotify_enrich); unused when empty.
 SPOTIFY_CLIENT_ID = env.str("SPOTIFY_CLIENT_ID", default="")

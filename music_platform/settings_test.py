@@ -31,6 +31,7 @@ if "TEST_CELERY_BROKER_URL" in os.environ:  # e.g. RabbitMQ in CI
 else:
     os.environ.pop("CELERY_BROKER_URL", None)
 os.environ.pop("CELERY_RESULT_BACKEND", None)
+os.environ.setdefault("API_DOCS_PUBLIC", "1")  # the schema tests and the fuzzing read it
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-never-used-outside-the-test-suite-01")
 
 from music_platform.settings import *  # noqa: E402,F403

@@ -22,8 +22,9 @@ api_v1 = [
 urlpatterns = [
     path("health/", health.live, name="health-live"),
     path("health/ready/", health.ready, name="health-ready"),
-    path("", include("django_prometheus.urls")),
+    path("metrics", health.metrics, name="prometheus-django-metrics"),
     path("api/v1/", include(api_v1)),
+    # Public in development; staff-only in production unless API_DOCS_PUBLIC=1.
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.core.cache import cache
 from django_redis.pool import ConnectionFactory
@@ -51,10 +53,56 @@ def test_redis_outage_degrades_to_cache_misses(api_client, redis_down):
     assert response.status_code == 404  # normal answer, not a 500
 
 
-def test_metrics_endpoint(api_client):
-    response = api_client.get("/metrics")
+def test_metrics_are_served_to_loopback_callers_without_a_token(api_client):
+    response = api_client.get("/metrics")  # the test client calls from 127.0.0.1
     assert response.status_code == 200
     assert b"django_http_requests_latency" in response.content
+    assert api_client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 404
+
+
+def test_with_a_token_metrics_need_it(api_client, settings):
+    settings.METRICS_TOKEN = "scrape-secret"
+    assert api_client.get("/metrics").status_code == 404
+    assert api_client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 404
+    response = api_client.get(
+        "/metrics", HTTP_AUTHORIZATION="Bearer scrape-secret", REMOTE_ADDR="203.0.113.9"
+    )
+    assert response.status_code == 200
+
+
+def test_in_production_the_schema_and_docs_are_for_staff_only():
+    """A production process (API_DOCS_PUBLIC unset, DEBUG off) refuses anonymous callers."""
+    import subprocess
+    import sys
+
+    from django.conf import settings as django_settings
+
+    code = (
+        "import django; django.setup();"
+        "from django.test import Client;"
+        "c = Client();"
+        "print(c.get('/api/schema/').status_code, c.get('/api/docs/').status_code)"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"API_DOCS_PUBLIC", "DEBUG", "PYTEST_XDIST_WORKER"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="music_platform.settings",
+        SECRET_KEY="x" * 60,
+        ALLOWED_HOSTS="testserver",
+        SECURE_SSL_REDIRECT="0",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout.split() == ["401", "401"], result.stdout + result.stderr
 
 
 def test_unknown_api_route_is_json_404(api_client):
