@@ -23,7 +23,9 @@ _redis_base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/"
 _worker_tag = f"test-{XDIST_WORKER or 'main'}"
 os.environ["REDIS_URL"] = f"{_redis_base}/{_redis_db}"
 os.environ["CACHE_KEY_PREFIX"] = _worker_tag
-os.environ["CELERY_QUEUE_SUFFIX"] = f"-{_worker_tag}"
+# Queue names carry the Redis database too: two runs side by side (different TEST_REDIS_DB)
+# on one RabbitMQ never take each other's tasks.
+os.environ["CELERY_QUEUE_SUFFIX"] = f"-{_worker_tag}-db{_redis_db}"
 # Redis pub/sub ignores the database number: the channel layer needs its own prefix per run.
 os.environ["CHANNEL_LAYER_PREFIX"] = f"mp-{_worker_tag}-db{_redis_db}"
 if "TEST_CELERY_BROKER_URL" in os.environ:  # e.g. RabbitMQ in CI
