@@ -225,18 +225,6 @@ class PlaylistExportAcceptedSerializer(serializers.Serializer):
     task_id = serializers.CharField()
 
 
-class CatalogErrorSerializer(serializers.Serializer):
-    """The project's error format (drf-standardized-errors), for codes documented by hand."""
-
-    class _Error(serializers.Serializer):
-        code = serializers.CharField()
-        detail = serializers.CharField()
-        attr = serializers.CharField(allow_null=True)
-
-    type = serializers.CharField()
-    errors = _Error(many=True)
-
-
 # --- input ---------------------------------------------------------------------------------
 
 

@@ -29,7 +29,6 @@ from catalog.serializers import (
     AlbumSerializer,
     ArtistInputSerializer,
     ArtistSerializer,
-    CatalogErrorSerializer,
     CollaboratorInputSerializer,
     CollaboratorsSerializer,
     CoverSerializer,
@@ -55,6 +54,7 @@ from catalog.serializers import (
 from catalog.throttles import PlaylistExportThrottle
 from common.api import StrictQueryMixin
 from common.errors import PayloadTooLarge
+from common.schema import ErrorResponseSerializer
 
 ID_PATTERN = r"\d+"
 # Room for the multipart envelope around a cover at the size limit.
@@ -79,7 +79,7 @@ ETAG = OpenApiParameter(
 )
 SONG_ID = OpenApiParameter("song_id", int, OpenApiParameter.PATH)
 USER_ID = OpenApiParameter("user_id", int, OpenApiParameter.PATH)
-PRECONDITION_FAILED = OpenApiResponse(CatalogErrorSerializer, description="Stale If-Match.")
+PRECONDITION_FAILED = OpenApiResponse(ErrorResponseSerializer, description="Stale If-Match.")
 
 
 def _paginated(name: str, item: type[serializers.Serializer]) -> serializers.Serializer:
@@ -223,7 +223,7 @@ class AlbumViewSet(
         request=CoverUploadSerializer,
         responses={
             200: CoverSerializer,
-            413: OpenApiResponse(CatalogErrorSerializer, description="Request too large."),
+            413: OpenApiResponse(ErrorResponseSerializer, description="Request too large."),
         },
     )
     @action(detail=True, methods=["put"], parser_classes=[MultiPartParser])
@@ -536,7 +536,7 @@ class PlaylistViewSet(
         request=ExportInputSerializer,
         responses={
             202: PlaylistExportAcceptedSerializer,
-            503: OpenApiResponse(CatalogErrorSerializer, description="Task queue unavailable."),
+            503: OpenApiResponse(ErrorResponseSerializer, description="Task queue unavailable."),
         },
     )
     @action(

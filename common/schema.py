@@ -16,6 +16,25 @@ from rest_framework import serializers
 from common.pagination import DefaultPagination
 
 
+class ErrorResponseSerializer(serializers.Serializer):
+    """The project's error format (drf-standardized-errors), for responses documented by hand
+    (412, 413, 503 ...)."""
+
+    class _ErrorItem(serializers.Serializer):
+        code = serializers.CharField()
+        detail = serializers.CharField()
+        attr = serializers.CharField(allow_null=True)
+
+        class Meta:
+            ref_name = "ErrorItem"
+
+    type = serializers.CharField()
+    errors = _ErrorItem(many=True)  # type: ignore[assignment]  # the body's "errors"
+
+    class Meta:
+        ref_name = "ErrorResponse"
+
+
 class _UnknownParameterErrorSerializer(serializers.Serializer):
     attr = serializers.CharField(help_text="The query parameter the endpoint does not know.")
     code = serializers.ChoiceField(choices=["unknown_parameter"])

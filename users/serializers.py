@@ -134,15 +134,3 @@ class EmailConfirmSerializer(serializers.Serializer):
 
 class AcceptedSerializer(serializers.Serializer):
     detail = serializers.CharField()
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The project's error format (drf-standardized-errors), for codes documented by hand."""
-
-    class _UsersError(serializers.Serializer):
-        code = serializers.CharField()
-        detail = serializers.CharField()
-        attr = serializers.CharField(allow_null=True)
-
-    type = serializers.CharField()
-    errors = _UsersError(many=True)

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from common.schema import ErrorResponseSerializer
 from users import selectors, services
 from users.lockout import LoginLocked
 from users.models import Role, User
@@ -17,7 +18,6 @@ from users.serializers import (
     BlockAwareTokenObtainSerializer,
     BlockAwareTokenRefreshSerializer,
     EmailConfirmSerializer,
-    ErrorSerializer,
     LogoutSerializer,
     PasswordChangeSerializer,
     PasswordResetConfirmSerializer,
@@ -42,7 +42,9 @@ from users.throttles import (
     TokenRefreshThrottle,
 )
 
-QUEUE_DOWN = OpenApiResponse(ErrorSerializer, description="Task queue unavailable (no mail).")
+QUEUE_DOWN = OpenApiResponse(
+    ErrorResponseSerializer, description="Task queue unavailable (no mail)."
+)
 RESET_SENT = "If an account uses this address, a link to reset its password is on its way."
 
 
@@ -77,7 +79,9 @@ class TokenView(TokenObtainPairView):
     @extend_schema(
         responses={
             200: TokenPairSerializer,
-            401: OpenApiResponse(ErrorSerializer, description="Wrong credentials or blocked."),
+            401: OpenApiResponse(
+                ErrorResponseSerializer, description="Wrong credentials or blocked."
+            ),
         },
         description="Rate-limited per IP (a loose ceiling) and per account: after repeated"
         " wrong passwords the account is locked for a while (429 with Retry-After), longer"

@@ -23,11 +23,11 @@ from catalog.audio.serializers import (
 from catalog.audio.uploads import limit_upload_size
 from catalog.models import SongAudioRendition
 from catalog.selectors import song_visible_for
-from catalog.serializers import CatalogErrorSerializer
 from common.api import documents_query_errors, validated_query
+from common.schema import ErrorResponseSerializer
 
 UPLOAD_ERROR_CODES = ["invalid_audio", "no_audio_stream", "too_short", "too_long", "decode_error"]
-ERROR = OpenApiResponse(CatalogErrorSerializer)
+ERROR = OpenApiResponse(ErrorResponseSerializer)
 
 
 @extend_validation_errors(
@@ -46,9 +46,9 @@ class SongAudioView(APIView):
         request=AudioUploadSerializer,
         responses={
             202: AudioAcceptedSerializer,
-            403: OpenApiResponse(CatalogErrorSerializer, description="Not the song's artist."),
-            413: OpenApiResponse(CatalogErrorSerializer, description="File too large."),
-            503: OpenApiResponse(CatalogErrorSerializer, description="Task queue unavailable."),
+            403: OpenApiResponse(ErrorResponseSerializer, description="Not the song's artist."),
+            413: OpenApiResponse(ErrorResponseSerializer, description="File too large."),
+            503: OpenApiResponse(ErrorResponseSerializer, description="Task queue unavailable."),
         },
         summary="Upload the song's audio (its artist, editors, admins)",
     )
@@ -68,7 +68,7 @@ class SongAudioView(APIView):
         operation_id="songs_audio_destroy",
         responses={
             204: None,
-            403: OpenApiResponse(CatalogErrorSerializer, description="Not the song's artist."),
+            403: OpenApiResponse(ErrorResponseSerializer, description="Not the song's artist."),
         },
         summary="Remove the song's audio and its files",
     )
