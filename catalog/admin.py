@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
@@ -13,7 +14,7 @@ from rest_framework import serializers
 
 from catalog import selectors
 from catalog.audio.admin import SongAudioAdminMixin
-from catalog.images import check_image_upload
+from catalog.images import check_image_upload, cover_file_names, save_cover_sizes
 from catalog.models import (
     Album,
     AlbumLike,
@@ -67,21 +68,24 @@ class VisibilityActionsMixin:
 
 
 class ImageCheckedForm(forms.ModelForm):
-    """Admin uploads get the same content checks as the API (Pillow, size, pixels)."""
+    """Admin uploads get the same content checks as the API (Pillow, size, pixels) and are
+    stored re-encoded like API uploads (no EXIF, nothing appended)."""
 
     image_fields: tuple[str, ...] = ()
 
     def clean(self):
         cleaned = super().clean()
+        self.checked_images = {}
         for name in self.image_fields:
             upload = cleaned.get(name)
             if upload and name in self.changed_data and hasattr(upload, "read"):
                 try:
-                    check_image_upload(upload, field=name)
+                    checked = check_image_upload(upload, field=name)
                 except serializers.ValidationError as exc:
                     self.add_error(name, [str(message) for message in exc.detail[name]])
                 else:
-                    upload.seek(0)
+                    self.checked_images[name] = checked
+                    cleaned[name] = ContentFile(checked.data, name=f"{name}.{checked.extension}")
         return cleaned
 
 
@@ -99,6 +103,9 @@ class ReplacesOldImagesMixin:
                 for name in self.image_fields
                 if name in form.changed_data and previous.get(name)
             ]
+            if "cover" in self.image_fields and "cover" in form.changed_data:
+                old_names = [n for n in old_names if n != previous.get("cover")]
+                old_names += cover_file_names([previous.get("cover")])
         super().save_model(request, obj, form, change)
         if old_names:
             transaction.on_commit(lambda: delete_stored_files(old_names))
@@ -262,6 +269,9 @@ class AlbumAdmin(
         if not change and obj.created_by_id is None:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        checked = getattr(form, "checked_images", {}).get("cover")
+        if checked is not None and obj.cover:
+            save_cover_sizes(obj.cover.name, checked)
 
     @admin.display(description="")
     def cover_thumbnail(self, obj):

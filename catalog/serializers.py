@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from catalog.attributes import AUDIO_FEATURES, SONG_ATTRIBUTES
 from catalog.audio.serializers import SongAudioSerializer
+from catalog.images import COVER_SIZES, cover_size_name
 from catalog.models import (
     Album,
     Artist,
@@ -23,12 +24,23 @@ from common.fields import SafeSlugRelatedField
 from common.filters import MAX_ID
 
 NULLABLE_URL = {"type": "string", "format": "uri", "nullable": True}
+# The re-encoded cover fitted into each square box, keyed by the box's size in pixels.
+COVER_SIZES_SCHEMA = {
+    "type": "object",
+    "nullable": True,
+    "properties": {str(box): {"type": "string", "format": "uri"} for box in COVER_SIZES},
+    "required": [str(box) for box in COVER_SIZES],
+    "additionalProperties": False,
+}
 
 
 def _absolute_url(serializer: serializers.Serializer, file_field) -> str | None:
     if not file_field:
         return None
-    url = file_field.url
+    return _absolute(serializer, file_field.url)
+
+
+def _absolute(serializer: serializers.Serializer, url: str) -> str:
     request = serializer.context.get("request")
     return request.build_absolute_uri(url) if request is not None else url
 
@@ -129,18 +141,30 @@ class AlbumSerializer(serializers.ModelSerializer):
     artist = ArtistRefSerializer(read_only=True)
     genre = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     cover_url = serializers.SerializerMethodField()
+    cover_sizes = serializers.SerializerMethodField()
     song_count = serializers.IntegerField(read_only=True)
 
     class Meta:
         model = Album
         fields = [
-            "id", "title", "artist", "year", "release_date", "genre", "cover_url",
+            "id", "title", "artist", "year", "release_date", "genre", "cover_url", "cover_sizes",
             "is_public", "is_visible", "song_count",
         ]  # fmt: skip
 
     @extend_schema_field(NULLABLE_URL)
     def get_cover_url(self, album: Album) -> str | None:
         return _absolute_url(self, album.cover)
+
+    @extend_schema_field(COVER_SIZES_SCHEMA)
+    def get_cover_sizes(self, album: Album) -> dict[str, str] | None:
+        if not album.cover:
+            return None
+        return {
+            str(box): _absolute(
+                self, album.cover.storage.url(cover_size_name(album.cover.name, box))
+            )
+            for box in COVER_SIZES
+        }
 
 
 class AlbumDetailSerializer(AlbumSerializer):

@@ -10,14 +10,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.cache import cache
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.text import slugify
 
 from catalog import selectors
 from catalog.attributes import AUDIO_FEATURES
-from catalog.images import check_image_upload
+from catalog.images import check_image_upload, cover_file_names, save_cover
 from catalog.models import (
     Album,
     AlbumLike,
@@ -120,7 +119,7 @@ def artist_delete(*, user, artist: Artist) -> None:
     if not is_editor_or_admin(user):
         raise PermissionDenied("Only editors and admins may delete artists.")
     files = [artist.image.name] if artist.image else []
-    files += list(artist.albums.exclude(cover="").values_list("cover", flat=True))
+    files += cover_file_names(artist.albums.exclude(cover="").values_list("cover", flat=True))
     artist.delete()
     transaction.on_commit(lambda: delete_stored_files(files))
 
@@ -169,15 +168,16 @@ def album_update(*, user, album: Album, data: Mapping[str, Any]) -> Album:
 @transaction.atomic
 def album_delete(*, user, album: Album) -> None:
     require_artist_editor(user, album.artist)
-    cover = album.cover.name
+    covers = cover_file_names([album.cover.name])
     album.delete()
-    if cover:
-        transaction.on_commit(lambda: delete_stored_files([cover]))
+    if covers:
+        transaction.on_commit(lambda: delete_stored_files(covers))
 
 
 @transaction.atomic
 def album_cover_set(*, user, album: Album, upload) -> Album:
-    """Validate and store a cover under a random name; the old file goes after commit."""
+    """Validate, re-encode and store a cover under a random name with its renditions
+    (``COVER_SIZES``); the old files go after commit."""
     require_artist_editor(user, album.artist)
     checked = check_image_upload(upload, field="cover")
     album = (
@@ -186,15 +186,15 @@ def album_cover_set(*, user, album: Album, upload) -> Album:
         .get(pk=album.pk)
     )
     old_name = album.cover.name
-    album.cover.save(f"cover.{checked.extension}", ContentFile(checked.data), save=False)
-    new_name = album.cover.name
+    written = save_cover(album.cover, checked)
     try:
         album.save(update_fields=["cover", "updated_at"])
     except Exception:
-        delete_stored_files([new_name])
+        delete_stored_files(written)
         raise
-    if old_name and old_name != new_name:
-        transaction.on_commit(lambda: delete_stored_files([old_name]))
+    if old_name and old_name != album.cover.name:
+        old_files = cover_file_names([old_name])
+        transaction.on_commit(lambda: delete_stored_files(old_files))
     return album
 
 

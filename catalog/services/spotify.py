@@ -13,11 +13,10 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import models, transaction
 from rest_framework import serializers
 
-from catalog.images import check_image_upload
+from catalog.images import check_image_upload, save_cover
 from catalog.models import Album, Artist, Song
 from catalog.spotify import SpotifyClient, SpotifyError
 
@@ -45,7 +44,7 @@ def _artwork(client: SpotifyClient, album: Album, images: list[dict[str, Any]]) 
     except (SpotifyError, serializers.ValidationError) as exc:  # the image checker's refusal
         logger.warning("Artwork for album %s refused: %s", album.pk, exc)
         return False
-    album.cover.save(f"cover.{checked.extension}", ContentFile(checked.data), save=False)
+    save_cover(album.cover, checked)
     return True
 
 

@@ -82,6 +82,7 @@ def test_album_shapes(client_for, settings):
         "release_date": None,
         "genre": "pop",
         "cover_url": None,
+        "cover_sizes": None,
         "is_public": True,
         "is_visible": True,
         "song_count": 1,

@@ -1,16 +1,19 @@
 """Cover uploads: content-checked images only, size and pixel limits, random names,
-old files deleted, nothing stored on rejection."""
+re-encoded (no metadata, nothing appended, upright) with 64/300/640 px renditions, old files
+deleted, nothing stored on rejection."""
 
+import io
 from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
-from catalog.images import MAX_IMAGE_BYTES
+from catalog.images import COVER_SIZES, MAX_IMAGE_BYTES, cover_file_names, cover_size_name
 from catalog.models import Album
 from catalog.tests.factories import AlbumFactory, OwnedArtistFactory
-from catalog.tests.images import image_bytes, png_bomb
+from catalog.tests.images import image_bytes, jpeg_with_gps, png_bomb, png_with_extras
 from users.tests.factories import EditorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +57,16 @@ def test_real_images_are_accepted_under_a_random_name(
     assert default_storage.exists(name)
     detail = client_for(None).get(f"/api/v1/albums/{album.pk}/").json()
     assert detail["cover_url"] == response.json()["cover_url"]
+    base = f"http://testserver{settings.MEDIA_URL}"
+    assert detail["cover_sizes"] == {
+        str(box): f"{base}{cover_size_name(name, box)}" for box in COVER_SIZES
+    }
+    assert [p.relative_to(settings.MEDIA_ROOT).as_posix() for p in stored_files(settings)] == (
+        sorted(cover_file_names([name]))
+    )
+    for box in COVER_SIZES:
+        with default_storage.open(cover_size_name(name, box)) as stored:
+            assert Image.open(stored).format == fmt
 
 
 def test_replacing_a_cover_deletes_the_old_file(
@@ -68,8 +81,10 @@ def test_replacing_a_cover_deletes_the_old_file(
         assert upload(client, album, image_bytes("JPEG"), name="new.jpg").status_code == 200
     album.refresh_from_db()
     assert album.cover.name != old
-    assert not default_storage.exists(old)
-    assert [p.name for p in stored_files(settings)] == [Path(album.cover.name).name]
+    assert not any(default_storage.exists(n) for n in cover_file_names([old]))
+    assert [p.relative_to(settings.MEDIA_ROOT).as_posix() for p in stored_files(settings)] == (
+        sorted(cover_file_names([album.cover.name]))
+    )
 
 
 @pytest.mark.parametrize(
@@ -162,4 +177,80 @@ def test_deleting_an_album_deletes_its_cover(
     with django_capture_on_commit_callbacks(execute=True):
         assert client.delete(f"/api/v1/albums/{album.pk}/").status_code == 204
     assert not Album.objects.filter(pk=album.pk).exists()
+    assert stored_files(settings) == []
+
+
+def stored_image(name: str) -> tuple[bytes, Image.Image]:
+    with default_storage.open(name) as stored:
+        data = stored.read()
+    return data, Image.open(io.BytesIO(data))
+
+
+def test_exif_with_gps_is_stripped_from_the_cover_and_every_size(album, editor, client_for):
+    original = jpeg_with_gps()
+    assert b"SpyCam Industries" in original and Image.open(io.BytesIO(original)).getexif()
+    response = upload(client_for(editor), album, original, name="me.jpg", content_type="image/jpeg")
+    assert response.status_code == 200, response.json()
+    album.refresh_from_db()
+    for name in cover_file_names([album.cover.name]):
+        data, image = stored_image(name)
+        assert image.format == "JPEG"
+        assert dict(image.getexif()) == {}
+        assert not image.getexif().get_ifd(0x8825)  # no GPS block
+        assert "exif" not in image.info and "comment" not in image.info
+        assert b"SpyCam" not in data and b"Model X-GPS" not in data and b"shot at home" not in data
+
+
+def test_orientation_is_applied_to_the_pixels(album, editor, client_for):
+    # Orientation 6: the camera held sideways; viewers rotate 90 degrees clockwise.
+    sideways = jpeg_with_gps(size=(120, 80), orientation=6)
+    response = upload(client_for(editor), album, sideways, name="me.jpg", content_type="image/jpeg")
+    assert response.status_code == 200
+    album.refresh_from_db()
+    _, image = stored_image(album.cover.name)
+    assert image.size == (80, 120)
+    # The yellow corner marked top-left in the sensor's frame is now top-right.
+    red, green, blue = image.convert("RGB").getpixel((75, 3))
+    assert red > 200 and green > 200 and blue < 80
+
+
+def test_text_chunks_and_html_appended_to_a_png_are_not_stored(album, editor, client_for):
+    response = upload(client_for(editor), album, png_with_extras())
+    assert response.status_code == 200
+    album.refresh_from_db()
+    for name in cover_file_names([album.cover.name]):
+        data, image = stored_image(name)
+        assert image.format == "PNG" and image.mode == "RGBA"  # transparency kept
+        assert b"<script" not in data and b"<html" not in data
+        assert b"secret-author-name" not in data and "Author" not in image.info
+        assert data.endswith(b"IEND\xaeB`\x82")  # nothing after the image
+
+
+def test_sizes_fit_their_box_keeping_the_aspect_ratio_and_never_upscale(album, editor, client_for):
+    big = image_bytes("JPEG", size=(1200, 800))
+    assert upload(client_for(editor), album, big, name="c.jpg").status_code == 200
+    album.refresh_from_db()
+    assert stored_image(album.cover.name)[1].size == (1200, 800)
+    sizes = {
+        box: stored_image(cover_size_name(album.cover.name, box))[1].size for box in COVER_SIZES
+    }
+    assert sizes == {64: (64, 43), 300: (300, 200), 640: (640, 427)}
+
+    small = AlbumFactory()
+    assert upload(client_for(editor), small, image_bytes("PNG", size=(100, 50))).status_code == 200
+    small.refresh_from_db()
+    sizes = {
+        box: stored_image(cover_size_name(small.cover.name, box))[1].size for box in COVER_SIZES
+    }
+    assert sizes == {64: (64, 32), 300: (100, 50), 640: (100, 50)}
+
+
+def test_a_failed_save_leaves_no_files(album, editor, client_for, settings, monkeypatch):
+    def broken_save(self, *args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(Album, "save", broken_save)
+    client = client_for(editor)
+    client.raise_request_exception = False
+    assert upload(client, album, image_bytes("PNG")).status_code == 500
     assert stored_files(settings) == []
