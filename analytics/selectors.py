@@ -666,6 +666,57 @@ def song_listener_scores(
     statement, like every read here: the rollups (``UserSongDailyStats``) and the tail
     are seen in one snapshot.
     """
+    return [
+        SongListenerScore(*row)
+        for row in _listener_scores(
+            since=since,
+            until=until,
+            genre_id=genre_id,
+            viewer=viewer,
+            limit=limit,
+            half_life_days=half_life_days,
+            by_artist=False,
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class ArtistListenerScore:
+    """One artist's counted listening over a range: as ``SongListenerScore``, with a
+    listener's plays of all the artist's (visible) songs damped together, so a fan who
+    plays ten of an artist's songs once each weighs log2(11), not 10."""
+
+    artist_id: int
+    listeners: int
+    plays: int
+    damped_plays: float
+
+
+def artist_listener_scores(
+    *, since: date, until: date, viewer: Viewer = None, limit: int | None = None
+) -> list[ArtistListenerScore]:
+    """Artists by damped plays over [since, until], best first (ties: more listeners, then
+    artist id); only plays of songs ``viewer`` may see count (None: the platform charts'
+    rule). The same statement as ``song_listener_scores``, keyed by the song's artist."""
+    return [
+        ArtistListenerScore(*row)
+        for row in _listener_scores(
+            since=since, until=until, viewer=viewer, limit=limit, by_artist=True
+        )
+    ]
+
+
+def _listener_scores(
+    *,
+    since: date,
+    until: date,
+    genre_id: int | None = None,
+    viewer: Viewer,
+    limit: int | None,
+    half_life_days: float | None = None,
+    by_artist: bool,
+) -> list[tuple[int, int, int, float]]:
+    """(key, listeners, plays, damped plays) rows; the key is the song, or its artist."""
     if half_life_days is not None and not half_life_days > 0:
         raise ValueError("half_life_days must be positive")
     params = _range_params(since, until, genre_id=genre_id, limit=limit, half_life=half_life_days)
@@ -678,6 +729,17 @@ def song_listener_scores(
         if genre_id is not None
         else ""
     )
+    if by_artist:
+        # Per (listener, artist) before damping; hidden songs are left out before that.
+        keyed = f"""
+        SELECT p.user_id, s.artist_id AS song_id, sum(p.plays)::bigint AS plays,
+               sum(p.weighted) AS weighted
+        FROM pairs_by_song p JOIN {SONG} s ON s.id = p.song_id
+        WHERE true {song_filter.replace("{k}", "p.song_id")}
+        GROUP BY 1, 2"""
+        song_filter = ""
+    else:
+        keyed = "SELECT * FROM pairs_by_song"
     sql = f"""
     WITH {_freshness_ctes()},
     rolled AS (
@@ -692,13 +754,15 @@ def song_listener_scores(
         FROM tail t
         WHERE t.action = 'play' AND t.user_id IS NOT NULL
         GROUP BY 1, 2
-    ), pairs AS (
+    ), pairs_by_song AS (
         -- Joined rather than aggregated again: the planner sizes one aggregate well, a
         -- second over a UNION it underestimates (and spills to disk).
-        SELECT coalesce(r.song_id, t.song_id) AS song_id,
+        SELECT coalesce(r.user_id, t.user_id) AS user_id,
+               coalesce(r.song_id, t.song_id) AS song_id,
                coalesce(r.plays, 0) + coalesce(t.plays, 0) AS plays,
                coalesce(r.weighted, 0) + coalesce(t.weighted, 0) AS weighted
         FROM rolled r FULL JOIN tail_pairs t ON t.user_id = r.user_id AND t.song_id = r.song_id
+    ), pairs AS ({keyed}
     ), scores AS (
         SELECT p.song_id AS k, count(*) AS listeners, sum(p.plays)::bigint AS plays,
                round(sum(ln(1 + p.weighted) / ln(2))::numeric, 4) AS damped
@@ -711,10 +775,7 @@ def song_listener_scores(
     with server_side_cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return [
-        SongListenerScore(song_id, listeners, plays, float(damped))
-        for song_id, listeners, plays, damped in rows
-    ]
+    return [(key, listeners, plays, float(damped)) for key, listeners, plays, damped in rows]
 
 
 # --- raw events (staff) ----------------------------------------------------------------------
@@ -745,3 +806,33 @@ def event_list(
     if occurred_to is not None:
         events = events.filter(occurred_at__lte=occurred_to)
     return events
+
+
+# --- the listener's own history (issue 12) --------------------------------------------------
+
+
+def recently_played(*, user: Viewer) -> QuerySet[m.ListeningEvent]:
+    """``user``'s counted plays of songs they may still see, with the song, its artist and
+    album joined (one query per page); newest first is the paginator's ordering.
+
+    Counted plays only, as everywhere else (flagged ones are implausible repeats); a song
+    hidden since is left out by the one visibility rule (``catalog.selectors``).
+    """
+    assert user is not None and user.is_authenticated, "recently played is a logged-in read"
+    return (
+        m.ListeningEvent.objects.filter(user_id=user.pk, action=m.Action.PLAY, flagged=False)
+        .filter(song_visibility_q(user=user, prefix="song__"))
+        .select_related("song__artist", "song__album")
+        .only(
+            "id",
+            "occurred_at",
+            "song__id",
+            "song__title",
+            "song__duration_ms",
+            "song__explicit",
+            "song__artist__id",
+            "song__artist__name",
+            "song__album__id",
+            "song__album__title",
+        )
+    )

@@ -479,3 +479,26 @@ class AnalyticsErrorResponseSerializer(serializers.Serializer):
 
     type = serializers.ChoiceField(choices=["validation_error", "client_error"])
     errors = _ErrorItemSerializer(many=True)
+
+
+class _AlbumRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class PlayedSongSerializer(serializers.Serializer):
+    """A song summary: enough to show it in a list and open or play it by id."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    artist = _ArtistRef()
+    album = _AlbumRef(allow_null=True)
+    duration_ms = serializers.IntegerField(allow_null=True)
+    explicit = serializers.BooleanField()
+
+
+class RecentPlaySerializer(serializers.Serializer):
+    played_at = serializers.DateTimeField(
+        source="occurred_at", help_text="When the play started (the client's event time)."
+    )
+    song = PlayedSongSerializer()

@@ -11,6 +11,13 @@ urlpatterns = [
         views.UserEngagementView.as_view(),
         name="analytics-user",
     ),
+    # The listener's own history (issue 12): under users/me/, served by analytics, which may
+    # read users and catalog (users may not import analytics).
+    path(
+        "users/me/recently-played/",
+        views.RecentlyPlayedView.as_view(),
+        name="users-me-recently-played",
+    ),
     path(
         "analytics/artists/<int:pk>/",
         views.ArtistEngagementView.as_view(),

@@ -3,9 +3,12 @@
 from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import ErrorDetail, PermissionDenied
+from rest_framework.exceptions import ErrorDetail, NotFound, PermissionDenied
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -30,13 +33,14 @@ from analytics.serializers import (
     EventOutSerializer,
     EventQuerySerializer,
     IngestResultSerializer,
+    RecentPlaySerializer,
     SummarySerializer,
     TrendsSerializer,
     UserEngagementSerializer,
     parse_event_batch,
 )
 from catalog.models import Artist
-from common.api import validated_query
+from common.api import check_query_params, validated_query
 from common.filters import MAX_ID
 from common.parsers import LimitedJSONParser
 
@@ -280,3 +284,113 @@ class ArtistEngagementView(APIView):
         if not can_read_artist_engagement(viewer=request.user, artist=artist):
             raise PermissionDenied("Only the artist's own account, editors and admins.")
         return Response(selectors.artist_engagement(artist=artist, **_range(request)))
+
+
+class RecentPlaysPagination(CursorPagination):
+    """Newest first, by when the play happened (ties by id); ``limit`` 1-100 (default 20).
+
+    A cursor that does not decode, or whose position is not a time, is a 400 naming
+    ``cursor`` (DRF would answer 404, or fail on the position in SQL).
+    """
+
+    ordering = ("-occurred_at", "-id")
+    page_size = 20
+    page_size_query_param = "limit"
+    max_page_size = 100
+    query_params = ("cursor", "limit")
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise serializers.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        ErrorDetail(f"Give a whole number 1-{self.max_page_size}.", "invalid")
+                    ]
+                }
+            )
+        return int(raw)
+
+    def decode_cursor(self, request: Request):
+        invalid = serializers.ValidationError(
+            {self.cursor_query_param: [ErrorDetail("Invalid cursor.", code="invalid")]}
+        )
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound as exc:
+            raise invalid from exc
+        if cursor is not None and cursor.position is not None:
+            try:
+                position = parse_datetime(cursor.position)
+            except ValueError:
+                position = None
+            if position is None:
+                raise invalid
+        return cursor
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["description"] = f"Page size, 1-{self.max_page_size}."
+                parameter["schema"].update(
+                    {"minimum": 1, "maximum": self.max_page_size, "default": self.page_size}
+                )
+            elif parameter["name"] == self.cursor_query_param:
+                parameter["description"] = "The `next` or `previous` link's cursor."
+        return parameters
+
+
+@extend_validation_errors(["invalid"], field_name="cursor", methods=["get"])
+@extend_validation_errors(["invalid"], field_name="limit", methods=["get"])
+class RecentlyPlayedView(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = RecentPlaySerializer
+    pagination_class = RecentPlaysPagination
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.recently_played(user=self.request.user)
+
+    @extend_schema(
+        operation_id="users_me_recently_played_list",
+        tags=["library"],
+        summary="What I played recently",
+        description=(
+            "Your plays, newest first, each with the song and `played_at` (the time your "
+            "client reported). Counted plays only (implausible repeats are not listed), and "
+            "only songs you may still see. Cursor pagination: follow `next`. "
+            "Per-user: `Cache-Control: private`, `Vary: Authorization`."
+        ),
+        examples=[
+            OpenApiExample(
+                "A page of plays",
+                response_only=True,
+                value={
+                    "next": "http://127.0.0.1:8000/api/v1/users/me/recently-played/?cursor=cD0y",
+                    "previous": None,
+                    "results": [
+                        {
+                            "played_at": "2026-11-26T08:12:30Z",
+                            "song": {
+                                "id": 812,
+                                "title": "Blue Hour",
+                                "artist": {"id": 4, "name": "The Lamps"},
+                                "album": {"id": 12, "title": "Night Drive"},
+                                "duration_ms": 214000,
+                                "explicit": False,
+                            },
+                        }
+                    ],
+                },
+            )
+        ],
+    )
+    def get(self, request, *args, **kwargs):
+        check_query_params(request, allowed=RecentPlaysPagination.query_params)
+        response = super().get(request, *args, **kwargs)
+        patch_cache_control(response, private=True, max_age=0)
+        patch_vary_headers(response, ["Authorization"])
+        return response

@@ -64,6 +64,8 @@ ROWS = [
     # --- users
     row("GET", "/users/me/", USERS),
     row("GET", "/users/me/preferences/", USERS),
+    row("GET", "/users/me/library/albums/", USERS),
+    row("GET", "/users/me/recently-played/", USERS),
     row("GET", "/users/", (401, 403, 403, 403, 403, 200)),
     row("GET", "/users/{w.cast.listener.pk}/", EVERYONE),
     row("PATCH", "/users/{w.cast.listener.pk}/", (401, 403, 403, 403, 403, 200),
