@@ -44,6 +44,16 @@ class RegisterOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "username", "email", "role"]
 
 
+class RegisteredSerializer(RegisterOutputSerializer):
+    """The new account and a token pair for it: signing up is one call, no login after."""
+
+    access = serializers.CharField(read_only=True, help_text="Access JWT (Bearer).")
+    refresh = serializers.CharField(read_only=True, help_text="Refresh JWT (rotated on use).")
+
+    class Meta(RegisterOutputSerializer.Meta):
+        fields = [*RegisterOutputSerializer.Meta.fields, "access", "refresh"]
+
+
 class UserPublicSerializer(serializers.ModelSerializer):
     class Meta:
         model = User

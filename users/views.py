@@ -1,5 +1,10 @@
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import generics, status
 from rest_framework.exceptions import Throttled
@@ -22,6 +27,7 @@ from users.serializers import (
     PasswordChangeSerializer,
     PasswordResetConfirmSerializer,
     PasswordResetRequestSerializer,
+    RegisteredSerializer,
     RegisterInputSerializer,
     RegisterOutputSerializer,
     TokenPairSerializer,
@@ -46,6 +52,9 @@ QUEUE_DOWN = OpenApiResponse(
     ErrorResponseSerializer, description="Task queue unavailable (no mail)."
 )
 RESET_SENT = "If an account uses this address, a link to reset its password is on its way."
+# Shortened JWTs for the documentation's examples.
+EXAMPLE_ACCESS = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.c2ln"
+EXAMPLE_REFRESH = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2ln"
 
 
 @extend_validation_errors(["unique"], field_name="username", methods=["post"])
@@ -56,17 +65,51 @@ class RegisterView(APIView):
 
     @extend_schema(
         request=RegisterInputSerializer,
-        responses={201: RegisterOutputSerializer, 503: QUEUE_DOWN},
+        responses={201: RegisteredSerializer, 503: QUEUE_DOWN},
+        summary="Sign up (and get tokens)",
         description="Creates the account at once, without its e-mail: a link to confirm the"
         " address is mailed to it (or, if an account already holds it, a notice to that"
         " owner), so the answer is the same whoever owns the address. `email` stays blank"
-        " until confirmed. A taken username is a 400 (usernames are public).",
+        " until confirmed. A taken username is a 400 (usernames are public). The answer"
+        " carries an `access`/`refresh` token pair, as `POST /auth/token/` would give, so"
+        " the new listener is signed in at once.",
+        examples=[
+            OpenApiExample(
+                "Sign up",
+                request_only=True,
+                value={
+                    "username": "ada",
+                    "email": "ada@example.com",
+                    "password": "a-Long-passphrase-42",
+                },
+            ),
+            OpenApiExample(
+                "Signed up",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "id": 42,
+                    "username": "ada",
+                    "email": "",
+                    "role": "listener",
+                    "access": EXAMPLE_ACCESS,
+                    "refresh": EXAMPLE_REFRESH,
+                },
+            ),
+        ],
     )
     def post(self, request):
         data = RegisterInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_register(**data.validated_data)
-        return Response(RegisterOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+        # Minted exactly as login mints them (same claims, outstanding-token record).
+        refresh = BlockAwareTokenObtainSerializer.get_token(user)
+        body = {
+            **RegisterOutputSerializer(user).data,
+            "access": str(refresh.access_token),
+            "refresh": str(refresh),
+        }
+        return Response(RegisteredSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
 class TokenView(TokenObtainPairView):

@@ -36,7 +36,10 @@ def test_full_auth_flow(api_client, queued_tasks, django_capture_on_commit_callb
     assert response.status_code == 201
     user = User.objects.get(username="alice")
     # The address is attached once confirmed (test_email.py); a worker mails the link.
-    assert response.json() == {"id": user.id, "username": "alice", "email": "", "role": "listener"}
+    body = response.json()
+    tokens_at_sign_up = {"access": body.pop("access"), "refresh": body.pop("refresh")}
+    assert body == {"id": user.id, "username": "alice", "email": "", "role": "listener"}
+    assert owner_of(tokens_at_sign_up) == (str(user.id), str(user.id))
     assert [task[:2] for task in queued_tasks()] == [
         ("users.send_email_confirmation", {"user_id": user.id, "email": "alice@example.com"})
     ]
