@@ -26,8 +26,9 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    Window,
 )
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce, Greatest, RowNumber
 from django.http import Http404
 from django.utils import timezone
 
@@ -258,11 +259,19 @@ def _visible_song_count(*, user, outer_field: str) -> Coalesce:
 
 
 def album_list(*, user) -> QuerySet[Album]:
-    """Albums ``user`` may see with artist, genre and the count of songs they may see."""
+    """Albums ``user`` may see with artist, genre, the count of songs they may see and
+    whether they like it (``liked``, in the same query)."""
+    if _is_authenticated(user):
+        liked = Exists(AlbumLike.objects.filter(user_id=user.pk, album_id=OuterRef("pk")))
+    else:
+        liked = Value(False)
     return (
         albums_visible_to(user=user)
         .select_related("artist", "genre")
-        .annotate(song_count=_visible_song_count(user=user, outer_field="album"))
+        .annotate(
+            song_count=_visible_song_count(user=user, outer_field="album"),
+            liked=liked,
+        )
         .order_by("-year", "title", "id")
     )
 
@@ -339,13 +348,50 @@ def playlist_is_collaborator(*, playlist: Playlist, user) -> bool:
     return playlist.collaborators.filter(pk=user.pk).exists()
 
 
-def playlist_entries(*, playlist: Playlist, user) -> QuerySet[PlaylistSong]:
-    """The playlist's songs in order, leaving out songs the caller may not see."""
+def playlist_visible_entries(*, playlist: Playlist, user) -> QuerySet[PlaylistSong]:
+    """The entries whose song the caller may see, in stored order (no joins, no positions)."""
     return (
         PlaylistSong.objects.filter(playlist=playlist)
         .filter(song_visibility_q(user=user, prefix="song__"))
-        .select_related("song__artist", "song__album", "song__genre", "added_by")
         .order_by("position")
+    )
+
+
+_ENTRY_JOINS = ("song__artist", "song__album", "song__genre", "added_by")
+
+
+def playlist_entries(*, playlist: Playlist, user) -> QuerySet[PlaylistSong]:
+    """The playlist's songs in order, leaving out songs the caller may not see.
+
+    ``visible_position`` numbers what the caller sees 0, 1, 2, ... with no gaps: a stored
+    position would reveal how many hidden songs come before. The window runs after the
+    visibility filter, so slice this queryset (pagination) but do not filter it further;
+    ``playlist_entries_by_id`` numbers a few chosen entries.
+    """
+    return (
+        playlist_visible_entries(playlist=playlist, user=user)
+        .select_related(*_ENTRY_JOINS)
+        .annotate(visible_position=Window(RowNumber(), order_by=F("position").asc()) - 1)
+    )
+
+
+def playlist_entries_by_id(
+    *, playlist: Playlist, user, entry_ids: list[int]
+) -> QuerySet[PlaylistSong]:
+    """Some visible entries, each with its ``visible_position`` (the visible ones before it)."""
+    before = (
+        playlist_visible_entries(playlist=playlist, user=user)
+        .filter(position__lt=OuterRef("position"))
+        .order_by()
+        .values("playlist")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        playlist_visible_entries(playlist=playlist, user=user)
+        .filter(pk__in=entry_ids)
+        .select_related(*_ENTRY_JOINS)
+        .annotate(visible_position=Coalesce(Subquery(before, output_field=IntegerField()), 0))
     )
 
 
@@ -421,5 +467,7 @@ def playlist_export_document(*, playlist: Playlist, user) -> dict[str, Any]:
             "is_public": playlist.is_public,
             "snapshot_id": playlist.snapshot_id,
         },
-        "songs": [{"position": entry.position, **song_export_row(entry.song)} for entry in entries],
+        "songs": [
+            {"position": entry.visible_position, **song_export_row(entry.song)} for entry in entries
+        ],
     }

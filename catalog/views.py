@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
@@ -20,6 +22,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated, IsAuthenticate
 from rest_framework.response import Response
 
 from catalog import selectors, services
+from catalog.caching import CATALOG, CatalogCachedReadMixin, album_likes_generation
 from catalog.filters import AlbumFilter, ArtistFilter, SongFilter
 from catalog.images import MAX_IMAGE_BYTES
 from catalog.models import Album, Artist, Genre, Playlist, Song
@@ -137,7 +140,11 @@ class GenreViewSet(mixins.ListModelMixin, CatalogViewSet):
 @pagination_errors("list")
 @extend_validation_errors(["invalid"], field_name="non_field_errors", actions=["create"])
 class ArtistViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, CatalogViewSet
+    CatalogCachedReadMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    CatalogViewSet,
 ):
     queryset = Artist.objects.none()
     serializer_class = ArtistSerializer
@@ -179,7 +186,11 @@ class ArtistViewSet(
     actions=["cover"],
 )
 class AlbumViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, CatalogViewSet
+    CatalogCachedReadMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    CatalogViewSet,
 ):
     queryset = Album.objects.none()
     filter_backends = [DjangoFilterBackend, OrderingFilter]
@@ -193,6 +204,18 @@ class AlbumViewSet(
 
     def get_serializer_class(self):
         return AlbumSerializer if self.action == "list" else AlbumDetailSerializer
+
+    # Album pages say whether the caller likes each album: a listener's are their own.
+    def cache_audience(self, request) -> str | None:
+        audience = super().cache_audience(request)
+        if audience is not None and request.user.is_authenticated:
+            return f"user:{request.user.pk}"
+        return audience
+
+    def cache_generation_names(self, request) -> Sequence[str]:
+        if request.user.is_authenticated:
+            return (CATALOG, album_likes_generation(request.user.pk))
+        return (CATALOG,)
 
     def _render(self, album, status_code=status.HTTP_200_OK) -> Response:
         album = selectors.album_detail_queryset(user=self.request.user).get(pk=album.pk)
@@ -281,7 +304,11 @@ class AlbumViewSet(
 @pagination_errors("list")
 @extend_validation_errors(["required"], field_name="artist", actions=["create"])
 class SongViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, CatalogViewSet
+    CatalogCachedReadMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    CatalogViewSet,
 ):
     queryset = Song.objects.none()
     serializer_class = SongSerializer
@@ -408,9 +435,9 @@ class PlaylistViewSet(
 
     def _change_response(self, playlist, entries, status_code) -> Response:
         if entries:
-            entries = selectors.playlist_entries(playlist=playlist, user=self.request.user).filter(
-                pk__in=[entry.pk for entry in entries]
-            )
+            entries = selectors.playlist_entries_by_id(
+                playlist=playlist, user=self.request.user, entry_ids=[entry.pk for entry in entries]
+            ).order_by("position")
         body = {
             "snapshot_id": playlist.snapshot_id,
             "entries": PlaylistEntrySerializer(entries, many=True).data,

@@ -203,15 +203,11 @@ def playlist_add_songs(
         )
     count = entries.count()
     if count + len(song_ids) > MAX_PLAYLIST_SONGS:
+        # No count in the message: it would include songs the caller may not see.
         raise field_error(
-            "song_ids",
-            f"A playlist holds at most {MAX_PLAYLIST_SONGS} songs ({count} now).",
-            "playlist_full",
+            "song_ids", f"A playlist holds at most {MAX_PLAYLIST_SONGS} songs.", "playlist_full"
         )
-    if position is None:
-        position = count
-    elif position > count:
-        raise field_error("position", f"Must be between 0 and {count}.", "max_value")
+    position = _stored_insert_position(playlist, user, position, count)
     if position < count:
         # The (playlist, position) constraint is deferred, so shifting in place is safe.
         entries.filter(position__gte=position).update(position=F("position") + len(song_ids))
@@ -239,8 +235,30 @@ def playlist_add_songs(
     return playlist, created
 
 
+# Callers give positions over the songs they may see (``selectors.playlist_entries``); the
+# stored positions run over every song. These map one onto the other without revealing how
+# many hidden songs there are or where (an out-of-range error names the visible count only).
+
+
+def _stored_insert_position(playlist: Playlist, user, position: int | None, count: int) -> int:
+    """Where to insert so the new songs start at visible ``position`` (None: the very end)."""
+    if position is None:
+        return count
+    visible = selectors.playlist_visible_entries(playlist=playlist, user=user)
+    visible_count = visible.count()
+    if position > visible_count:
+        raise field_error("position", f"Must be between 0 and {visible_count}.", "max_value")
+    if position == visible_count:
+        return count
+    return visible.values_list("position", flat=True)[position]
+
+
 def _visible_entry(playlist: Playlist, user, song_id: int) -> PlaylistSong:
-    entry = selectors.playlist_entries(playlist=playlist, user=user).filter(song_id=song_id).first()
+    entry = (
+        selectors.playlist_visible_entries(playlist=playlist, user=user)
+        .filter(song_id=song_id)
+        .first()
+    )
     if entry is None:
         raise NotFound("This song is not in the playlist.")
     return entry
@@ -253,12 +271,27 @@ def playlist_move_song(
     _require_song_editor(user, playlist)
     playlist = _lock(playlist, if_match)
     entry = _visible_entry(playlist, user, song_id)
-    count = PlaylistSong.objects.filter(playlist=playlist).count()
-    if position >= count:
-        raise field_error("position", f"Must be between 0 and {count - 1}.", "max_value")
     old = entry.position
-    if position == old:
+    # The other songs the caller sees, in order: the entry goes before the one at
+    # ``position`` in that list, or right after the last one.
+    others_visible = selectors.playlist_visible_entries(playlist=playlist, user=user).exclude(
+        pk=entry.pk
+    )
+    visible_count = others_visible.count() + 1
+    if position >= visible_count:
+        raise field_error("position", f"Must be between 0 and {visible_count - 1}.", "max_value")
+    if position == others_visible.filter(position__lt=old).count():
+        return playlist, entry  # already there for this caller: nothing to change
+    if position < visible_count - 1:
+        anchor = others_visible.values_list("position", flat=True)[position]
+        # Its index once the entry is taken out is where the entry goes.
+        new = anchor if anchor < old else anchor - 1
+    else:
+        last = others_visible.values_list("position", flat=True).last()
+        new = old if last is None else (last if last < old else last - 1) + 1
+    if new == old:
         return playlist, entry
+    position = new
     others = PlaylistSong.objects.filter(playlist=playlist)
     if position < old:
         others.filter(position__gte=position, position__lt=old).update(position=F("position") + 1)
@@ -320,6 +353,7 @@ def playlist_add_collaborator(*, user, playlist: Playlist, collaborator_id: int)
     if _is_collaborator(playlist, collaborator):
         return False
     playlist.collaborators.add(collaborator)
+    _touch(playlist)  # the representation changed: a new snapshot_id, so a new ETag
     return True
 
 
@@ -334,6 +368,7 @@ def playlist_remove_collaborator(*, user, playlist: Playlist, collaborator_id: i
     if not through.exists():
         raise NotFound("This user is not a collaborator.")
     through.delete()
+    _touch(playlist)  # the representation changed: a new snapshot_id, so a new ETag
     # That user's sockets re-check at once and stop receiving a playlist they may not see.
     access_changed(f"playlist:{playlist.pk}", users=[collaborator_id])
     return playlist
