@@ -6,6 +6,7 @@ class CatalogConfig(AppConfig):
     verbose_name = "Catalog"
 
     def ready(self):
-        from catalog import lookups
+        from catalog import caching, lookups
 
         lookups.register()
+        caching.connect_receivers()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.db.models import Case, IntegerField, Value, When
 
 from catalog import selectors
 from catalog.models import Album, Artist, Song
-from common.filters import IdFilter
+from common.filters import MAX_ID, IdFilter
+
+MAX_BATCH_IDS = 50
 
 
 class YearFilter(django_filters.NumberFilter):
@@ -17,6 +20,44 @@ class YearFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 0)
         kwargs.setdefault("max_value", 9999)
         super().__init__(*args, **kwargs)
+
+
+class IdListField(forms.Field):
+    """``1,2,3``: up to ``MAX_BATCH_IDS`` distinct ids, kept in the order given."""
+
+    default_error_messages = {
+        "invalid": f"Give 1 to {MAX_BATCH_IDS} ids: whole numbers separated by commas.",
+    }
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        ids: list[int] = []
+        for part in str(value).split(","):
+            part = part.strip()
+            if not part.isascii() or not part.isdigit() or not 1 <= int(part) <= MAX_ID:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            if int(part) not in ids:
+                ids.append(int(part))
+        if len(ids) > MAX_BATCH_IDS:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return ids
+
+
+class IdListFilter(django_filters.Filter):
+    """Batch lookup by ids, in the order asked; ids the caller may not see are left out (the
+    queryset is already the caller's visible songs)."""
+
+    field_class = IdListField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        order = Case(
+            *(When(pk=pk, then=Value(index)) for index, pk in enumerate(value)),
+            output_field=IntegerField(),
+        )
+        return qs.filter(pk__in=value).order_by(order)
 
 
 def _search_filter(search_function):
@@ -54,7 +95,11 @@ class SongFilter(django_filters.FilterSet):
     genre = django_filters.CharFilter(field_name="genre__slug", max_length=64)
     year = YearFilter(field_name="year")
     search = _search_filter(selectors.song_search)
+    ids = IdListFilter(
+        label=f"Songs by id, comma-separated (at most {MAX_BATCH_IDS}), in the order given; "
+        "those the caller may not see are left out"
+    )
 
     class Meta:
         model = Song
-        fields = ["title", "artist", "album", "genre", "year", "search"]
+        fields = ["title", "artist", "album", "genre", "year", "search", "ids"]

@@ -1,0 +1,240 @@
+"""Hot API reads against a trivial DRF view on the same server, in the same run (issue 12).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/mp_reads_bench \\
+        .venv/bin/python bench/api_reads.py [--rounds 3] [--seconds 3] [--connections 8]
+
+Prepares DATABASE_URL's database (created and migrated if needed; ``load_demo``, then the real
+track import from ``MUSIC_DATA_DIR/spotify_tracks_audio_features``; ``--no-prepare`` skips both),
+starts gunicorn (2 sync workers, DEBUG off, rate limits off) with ``bench/api_reads_settings.py``,
+which mounts a trivial ``APIView`` returning ``{"ok": true}`` at ``/bench/trivial/`` beside the
+API, and measures with ``wrk`` (``--connections`` connections, 2 threads, keep-alive): each
+round runs every endpoint once for ``--seconds``, the trivial view among them, so slow drift of
+the machine hits all endpoints alike. Printed per endpoint: req/s over all rounds, median p50
+and p99 latency of the rounds, and the ratio to the trivial view's req/s of the same run.
+
+The "304" row sends the ``If-None-Match`` of the ETag a first request returned (skipped when the
+endpoint sends no ETag). Every endpoint is first fetched once and must answer 200, else the bench
+stops. Redis is REDIS_URL (default database 6, key prefix ``bench-reads``), flushed of that prefix
+before each run, so cached endpoints start cold and warm up inside the first round.
+
+Targets (issue 12): every endpoint >= 0.35 of trivial; songs list anonymous, song detail,
+album detail, chart page >= 0.6; the 304 >= 0.8.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/mp_reads_bench"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/6"
+CHART = "spotify-global-daily"
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    env.setdefault("DATABASE_URL", DEFAULT_DB)
+    env.setdefault("REDIS_URL", DEFAULT_REDIS)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "bench.api_reads_settings",
+            "DEBUG": "0",
+            "SECRET_KEY": env.get("SECRET_KEY") or "bench-reads-only-" + "x" * 50,
+            "SECURE_SSL_REDIRECT": "0",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "RATELIMIT_ENABLE": "0",
+            "CACHE_KEY_PREFIX": "bench-reads",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    return env
+
+
+def prepare(do_import: bool) -> dict:
+    """Demo data + real tracks; return the ids and tokens the endpoints need."""
+    os.environ.update(_env())
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.cache import cache
+    from django.core.management import call_command
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from catalog.models import Album, Song
+    from users.models import User
+
+    if do_import:
+        call_command("ensure_database", verbosity=0)
+        call_command("migrate", verbosity=0)
+        started = time.monotonic()
+        call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+        folder = Path(settings.MUSIC_DATA_DIR, "spotify_tracks_audio_features")
+        tracks = sorted(folder.glob("*.csv"))
+        call_command("import_tracks", *map(str, tracks), stdout=open(os.devnull, "w"))  # noqa: SIM115
+        print(f"prepared in {time.monotonic() - started:.0f} s", flush=True)
+    cache.delete_pattern("*")  # only this run's key prefix
+    listener = User.objects.get(username="alice")
+    staff = User.objects.get(username="admin")
+    song = Song.objects.visible().filter(spotify_id__isnull=False).order_by("id").first()
+    album = Album.objects.filter(is_public=True, is_visible=True, songs__isnull=False)
+    album = album.order_by("id").first()
+    assert song is not None and album is not None, "no public songs/albums: prepare first"
+    print(
+        f"data: {Song.objects.count():,} songs, {Album.objects.count():,} albums; "
+        f"song {song.pk}, album {album.pk}",
+        flush=True,
+    )
+    return {
+        "song": song.pk,
+        "album": album.pk,
+        "listener": str(AccessToken.for_user(listener)),
+        "staff": str(AccessToken.for_user(staff)),
+    }
+
+
+def endpoints(ids: dict) -> list[tuple[str, str, str | None]]:
+    """(label, path, token) in the order of the issue's table."""
+    listener, staff = ids["listener"], ids["staff"]
+    return [
+        ("trivial DRF view", "/bench/trivial/", None),
+        ("GET /songs/?limit=20 anonymous", "/api/v1/songs/?limit=20", None),
+        ("GET /songs/?limit=100 listener", "/api/v1/songs/?limit=100", listener),
+        ("GET /songs/{id}/", f"/api/v1/songs/{ids['song']}/", None),
+        ("GET /albums/?limit=20", "/api/v1/albums/?limit=20", None),
+        ("GET /albums/{id}/", f"/api/v1/albums/{ids['album']}/", None),
+        ("GET /songs/?search=love", "/api/v1/songs/?search=love", None),
+        ("GET /charts/{slug}/?limit=20", f"/api/v1/charts/{CHART}/?limit=20", None),
+        ("GET /songs/trending/?window=7d", "/api/v1/songs/trending/?window=7d", None),
+        ("GET /recommendations/me/ (cached)", "/api/v1/recommendations/me/", listener),
+        ("GET /analytics/summary/ (staff)", "/api/v1/analytics/summary/", staff),
+    ]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get(port: int, path: str, headers: dict) -> tuple[int, dict, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path, headers=headers)
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+
+
+def _wrk(port: int, path: str, headers: dict, seconds: float, connections: int) -> dict:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run(
+        [*command, f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True
+    ).stdout
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    elapsed = re.search(r"requests in ([\d.]+)(m?s|m)", output)
+    scale = {"s": 1.0, "ms": 0.001, "m": 60.0}[elapsed.group(2)]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "requests": requests,
+        "seconds": float(elapsed.group(1)) * scale,
+        "p50": _ms(re.search(r"\s50%\s+([\d.]+\w+)", output).group(1)),
+        "p99": _ms(re.search(r"\s99%\s+([\d.]+\w+)", output).group(1)),
+        "bad": int(bad.group(1)) if bad else 0,
+    }
+
+
+def _ms(text: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--no-prepare", action="store_true", help="data is already there")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed (apt-get install wrk)")
+
+    ids = prepare(do_import=not args.no_prepare)
+    from django.db import connection
+
+    connection.close()
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "music_platform.wsgi:application",
+         "--config", "gunicorn.conf.py", "--workers", "2", "--threads", "1",
+         "--bind", f"127.0.0.1:{port}", "--max-requests", "0",
+         "--access-logfile", "/dev/null", "--log-level", "warning"],
+        cwd=ROOT, env=_env(),
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                if _get(port, "/health/", {})[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise SystemExit("gunicorn did not start")
+        rows: list[tuple[str, str, dict]] = []
+        for label, path, token in endpoints(ids):
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            status, response_headers, body = _get(port, path, headers)
+            if status != 200:
+                raise SystemExit(f"{label}: {status} {body[:300]!r}")
+            print(f"  {label:<36} {len(body):>7,} bytes  etag={response_headers.get('etag')}")
+            rows.append((label, path, headers))
+            if label == "GET /songs/{id}/":
+                etag = response_headers.get("etag")
+                if etag:
+                    rows.append(("GET /songs/{id}/ 304", path, {"If-None-Match": etag}))
+                    assert _get(port, path, {"If-None-Match": etag})[0] == 304
+        print(
+            f"gunicorn 2 workers, {os.cpu_count()} CPUs; wrk 2 threads, {args.connections} "
+            f"connections; {args.rounds} rounds x {args.seconds:g} s per endpoint, interleaved",
+            flush=True,
+        )
+        results: dict[str, list[dict]] = {label: [] for label, _, _ in rows}
+        for round_number in range(args.rounds):
+            for label, path, headers in rows:
+                results[label].append(_wrk(port, path, headers, args.seconds, args.connections))
+            print(f"  round {round_number + 1} done", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    def rate(label: str) -> float:
+        runs = results[label]
+        return sum(r["requests"] for r in runs) / sum(r["seconds"] for r in runs)
+
+    trivial = rate(rows[0][0])
+    print("\n| endpoint | req/s | p50 ms | p99 ms | ratio |\n|---|---|---|---|---|")
+    for label, _, _ in rows:
+        runs = results[label]
+        bad = sum(r["bad"] for r in runs)
+        print(
+            f"| {label} | {rate(label):,.0f} | {statistics.median(r['p50'] for r in runs):.1f} | "
+            f"{statistics.median(r['p99'] for r in runs):.1f} | {rate(label) / trivial:.2f} |"
+            + (f" ({bad} non-2xx/3xx!)" if bad else "")
+        )
+
+
+if __name__ == "__main__":
+    main()
