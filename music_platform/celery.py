@@ -24,5 +24,7 @@ app = Celery("music_platform")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# The workers' Prometheus metrics (signal handlers; idle unless CELERY_METRICS_PORT is set).
+# Signal handlers: the workers' Prometheus metrics (idle unless CELERY_METRICS_PORT is set)
+# and the replica router's per-task reset of its read-your-writes pin.
+import music_platform.db_router  # noqa: E402,F401
 import music_platform.worker_metrics  # noqa: E402,F401
