@@ -227,7 +227,13 @@ class DateRangeQuerySerializer(serializers.Serializer):
     """``from``/``to`` (inclusive UTC days, default the last 30 days) and ``limit``."""
 
     # "from" is a Python keyword, so the fields are declared through ``get_fields``.
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=10)
+    limit = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=100,
+        default=10,
+        help_text="Length of each top list (songs, artists, genres): 1-100, default 10.",
+    )
 
     def get_fields(self):
         fields = super().get_fields()

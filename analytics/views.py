@@ -210,7 +210,24 @@ class EventsView(generics.ListAPIView):
                     {"song": 1, "action": "play", "event_id": "a1"},
                     {"song": 1, "action": "complete", "position_ms": 180000},
                 ],
-            )
+            ),
+            OpenApiExample(
+                "one play",
+                request_only=True,
+                value={
+                    "song": 812,
+                    "action": "play",
+                    "position_ms": 0,
+                    "context": {"source": "playlist", "id": 7, "device": "android"},
+                    "event_id": "c6f1e2b0-play-1",
+                },
+            ),
+            OpenApiExample(
+                "stored",
+                response_only=True,
+                status_codes=["201"],
+                value={"accepted": 2, "duplicates": 0},
+            ),
         ],
     )
     def post(self, request, *args, **kwargs):
@@ -229,6 +246,11 @@ class SummaryView(APIView):
     permission_classes = [IsAnalyticsStaff]
 
     @extend_schema(
+        summary="Platform listening summary (staff)",
+        description="Editors and admins. Over the range (default the last 30 days): users, "
+        "listeners active in the last 24 hours, events by action, plays, unique listeners and "
+        "the top songs; flagged (implausible) plays are counted apart. `generated_at` and "
+        "`data_through` say how fresh the figures are.",
         parameters=[DateRangeQuerySerializer],
         responses={200: SummarySerializer, 400: AnalyticsErrorResponseSerializer},
     )
@@ -240,6 +262,7 @@ class TrendsView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        summary="Top songs, artists and genres with their change",
         description="Top songs (those the caller may see), artists and genres over the "
         "range with the change against the previous period of the same length.",
         parameters=[DateRangeQuerySerializer],
@@ -253,7 +276,10 @@ class UserEngagementView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        description="The user themself, editors and admins.",
+        summary="A listener's engagement figures",
+        description="Plays, completion and skip rates, top artists and genres, active days "
+        "and a daily series over the range. The user themself, editors and admins; anyone "
+        "else gets 403.",
         parameters=[DateRangeQuerySerializer],
         responses={
             200: UserEngagementSerializer,
@@ -273,7 +299,10 @@ class ArtistEngagementView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        description="The artist account that owns the profile, editors and admins.",
+        summary="An artist's audience figures",
+        description="Plays, listeners, completion and skip rates, the top songs and a daily "
+        "series of the artist's songs over the range. The artist account that owns the "
+        "profile, editors and admins; anyone else gets 403.",
         parameters=[DateRangeQuerySerializer],
         responses={200: ArtistEngagementSerializer, 400: AnalyticsErrorResponseSerializer},
     )

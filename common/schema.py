@@ -44,7 +44,34 @@ class _UnknownParameterErrorSerializer(serializers.Serializer):
         ref_name = "UnknownQueryParameterError"
 
 
+def _singular(segment: str) -> str:
+    noun = segment.replace("-", " ")
+    return noun[:-1] if noun.endswith("s") else noun
+
+
 class ProjectAutoSchema(AutoSchema):
+    def _get_parameters(self):
+        # Typed path converters (``<int:pk>``, ``\d+``) and bare ``OpenApiParameter``s leave a
+        # path parameter's description empty; say whose identifier it is, from the path
+        # segment it follows (``/albums/{id}/`` -> "The album's id."). A description given
+        # with ``OpenApiParameter`` still wins.
+        parameters = super()._get_parameters()
+        segments = [part for part in self.path.split("/") if part]
+        for parameter in parameters:
+            if parameter.get("description") or parameter.get("in") != "path":
+                continue
+            name = parameter["name"]
+            placeholder = "{" + name + "}"
+            index = segments.index(placeholder) if placeholder in segments else 0
+            owner = _singular(segments[index - 1]) if index > 0 else "resource"
+            if name in ("id", "pk"):
+                parameter["description"] = f"The {owner}'s id."
+            elif name.endswith("_id"):
+                parameter["description"] = f"The {name[:-3].replace('_', ' ')}'s id."
+            else:
+                parameter["description"] = f"The {owner}'s {name.replace('_', ' ')}."
+        return parameters
+
     def _get_extra_validation_errors(self) -> dict[str, set[str]]:
         # DefaultPagination answers 400 for a bad limit/offset; document it on list views.
         errors = dict(super()._get_extra_validation_errors())

@@ -126,9 +126,26 @@ class TokenView(TokenObtainPairView):
                 ErrorResponseSerializer, description="Wrong credentials or blocked."
             ),
         },
-        description="Rate-limited per IP (a loose ceiling) and per account: after repeated"
+        summary="Log in: get an access/refresh token pair",
+        description="Send the username and password; the answer is a short-lived `access`"
+        " token (send it as `Authorization: Bearer <access>`) and a `refresh` token to get"
+        " new pairs from `POST /auth/token/refresh/`. A blocked account is refused (401)."
+        " Rate-limited per IP (a loose ceiling) and per account: after repeated"
         " wrong passwords the account is locked for a while (429 with Retry-After), longer"
         " each time.",
+        examples=[
+            OpenApiExample(
+                "Log in",
+                request_only=True,
+                value={"username": "ada", "password": "a-Long-passphrase-42"},
+            ),
+            OpenApiExample(
+                "Tokens",
+                response_only=True,
+                status_codes=["200"],
+                value={"access": EXAMPLE_ACCESS, "refresh": EXAMPLE_REFRESH},
+            ),
+        ],
     )
     def post(self, request, *args, **kwargs):
         try:
@@ -142,7 +159,13 @@ class TokenRefresh(TokenRefreshView):
     throttle_classes = [TokenRefreshThrottle]
     authentication_classes = []
 
-    @extend_schema(responses={200: TokenPairSerializer})
+    @extend_schema(
+        responses={200: TokenPairSerializer},
+        summary="Trade a refresh token for a new pair",
+        description="Refresh tokens rotate: the answer carries a new `access` and a new"
+        " `refresh` token, and the refresh token sent stops working (a reuse is 401)."
+        " A blocked account's tokens are refused.",
+    )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
@@ -151,7 +174,11 @@ class LogoutView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        request=LogoutSerializer, responses={204: OpenApiResponse(description="Logged out")}
+        request=LogoutSerializer,
+        responses={204: OpenApiResponse(description="Logged out")},
+        summary="Log out (revoke a refresh token)",
+        description="The refresh token sent (one of yours) stops working at once. The"
+        " access token lives on until it expires; clients drop it.",
     )
     def post(self, request):
         data = LogoutSerializer(data=request.data)
@@ -164,13 +191,18 @@ class MeView(APIView):
     permission_classes = [IsAuthenticated]
     throttle_classes = [MeWriteThrottle, EmailChangeThrottle]
 
-    @extend_schema(responses={200: UserPrivateSerializer})
+    @extend_schema(
+        responses={200: UserPrivateSerializer},
+        summary="My account",
+        description="Your own profile, with your e-mail (blank until confirmed) and role.",
+    )
     def get(self, request):
         return Response(UserPrivateSerializer(request.user).data)
 
     @extend_schema(
         request=UserPrivateSerializer,
         responses={200: UserPrivateSerializer, 503: QUEUE_DOWN},
+        summary="Edit my profile",
         description="Profile fields change at once. A new `email` is not applied: a"
         " confirmation link is mailed to the address and the change happens when it is"
         " opened, so the answer never tells whether another account holds the address.",
@@ -183,6 +215,7 @@ class MeView(APIView):
 
     @extend_schema(
         responses={204: OpenApiResponse(description="Account deleted")},
+        summary="Delete my account",
         description="Deletes the caller's account (personal data removed, listening"
         " history kept anonymised); every token stops working.",
     )
@@ -199,6 +232,7 @@ class PasswordChangeView(APIView):
     @extend_schema(
         request=PasswordChangeSerializer,
         responses={200: TokenPairSerializer},
+        summary="Change my password",
         description="Changes the password. Every refresh token issued before stops working;"
         " the answer carries a new pair for this session.",
     )
@@ -217,6 +251,7 @@ class PasswordResetView(APIView):
     @extend_schema(
         request=PasswordResetRequestSerializer,
         responses={202: AcceptedSerializer, 503: QUEUE_DOWN},
+        summary="Ask for a password reset link",
         description="Always 202, whatever the address: when an account holds it, a link to"
         " choose a new password is mailed to it (valid once, for PASSWORD_RESET_TIMEOUT).",
     )
@@ -236,6 +271,10 @@ class PasswordResetConfirmView(APIView):
     @extend_schema(
         request=PasswordResetConfirmSerializer,
         responses={204: OpenApiResponse(description="Password changed; log in with it")},
+        summary="Set a new password from a reset link",
+        description="Send the `uid` and `token` of the mailed link with the new password. The"
+        " link works once and expires; every refresh token of the account stops working and"
+        " login lockouts are lifted.",
     )
     def post(self, request):
         data = PasswordResetConfirmSerializer(data=request.data)
@@ -253,6 +292,10 @@ class EmailConfirmView(APIView):
     @extend_schema(
         request=EmailConfirmSerializer,
         responses={204: OpenApiResponse(description="The address now belongs to the account")},
+        summary="Confirm an e-mail address",
+        description="Send the `token` of the mailed confirmation link; the address then"
+        " becomes the account's e-mail. The link works once and expires; an address another"
+        " account confirmed meanwhile is a 400 (`email_taken`).",
     )
     def post(self, request):
         data = EmailConfirmSerializer(data=request.data)
@@ -268,10 +311,16 @@ class UserListView(generics.ListAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("role", str, enum=Role.values),
-            OpenApiParameter("is_blocked", bool),
-            OpenApiParameter("search", str),
-        ]
+            OpenApiParameter("role", str, enum=Role.values, description="Only this role."),
+            OpenApiParameter(
+                "is_blocked", bool, description="true: only blocked accounts; false: the others."
+            ),
+            OpenApiParameter(
+                "search", str, description="Part of the username, display name or e-mail."
+            ),
+        ],
+        summary="Accounts (admins)",
+        description="Every account with its e-mail, role and blocking; admins only.",
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -297,13 +346,24 @@ class UserDetailView(APIView):
         self.check_object_permissions(self.request, user)
         return user
 
-    @extend_schema(responses={200: UserPublicSerializer})
+    @extend_schema(
+        responses={200: UserPublicSerializer},
+        summary="A user's public profile",
+        description="Anyone may read it; no e-mail (admins get the account view with e-mail,"
+        " role and blocking).",
+    )
     def get(self, request, pk: int):
         user = self.get_object(pk)
         serializer = UserAdminSerializer if is_admin(request.user) else UserPublicSerializer
         return Response(serializer(user).data)
 
-    @extend_schema(request=UserAdminUpdateSerializer, responses={200: UserAdminSerializer})
+    @extend_schema(
+        request=UserAdminUpdateSerializer,
+        responses={200: UserAdminSerializer},
+        summary="Change a user's role or block them (admins)",
+        description="Admins only. Blocking revokes the account's refresh tokens and its"
+        " access tokens stop working at once.",
+    )
     def patch(self, request, pk: int):
         user = self.get_object(pk)
         data = UserAdminUpdateSerializer(data=request.data)
@@ -311,7 +371,12 @@ class UserDetailView(APIView):
         user = services.user_admin_update(user=user, **data.validated_data)
         return Response(UserAdminSerializer(user).data)
 
-    @extend_schema(responses={204: OpenApiResponse(description="Deleted")})
+    @extend_schema(
+        responses={204: OpenApiResponse(description="Deleted")},
+        summary="Delete an account (admins or the user)",
+        description="Personal data removed, listening history kept anonymised; every token"
+        " of the account stops working. Admins, or the user themself.",
+    )
     def delete(self, request, pk: int):
         services.user_delete(user=self.get_object(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
