@@ -10,12 +10,13 @@ from django.db import models
 from django.db.models import Q
 
 from catalog.models import Artist, Song
-from charts.parsers import KIND_ALBUMS, KIND_SONGS, SOURCE_CHOICES
+from charts.parsers import KIND_ALBUMS, KIND_ARTISTS, KIND_SONGS, SOURCE_CHOICES
 
 
 class ChartKind(models.TextChoices):
     SONGS = KIND_SONGS, "Songs"
     ALBUMS = KIND_ALBUMS, "Albums"
+    ARTISTS = KIND_ARTISTS, "Artists"
 
 
 class Chart(models.Model):
@@ -53,6 +54,8 @@ class ChartTrack(models.Model):
     class MatchMethod(models.TextChoices):
         NONE = "", "Unmatched"
         EXTERNAL_ID = "external_id", "External id"
+        ISRC = "isrc", "ISRC"
+        CATALOG_ID = "catalog_id", "Catalog id (platform charts)"
         NAME = "name", "Title and artist"
         MANUAL = "manual", "Staff"
 
@@ -65,6 +68,7 @@ class ChartTrack(models.Model):
     artist_key = models.CharField(max_length=500, db_index=True)
     external_id = models.CharField(max_length=64, blank=True)
     artist_external_id = models.CharField(max_length=64, blank=True)
+    isrc = models.CharField(max_length=12, blank=True)
     genres = models.JSONField(default=list, blank=True)
     release_date = models.DateField(null=True, blank=True)
     song = models.ForeignKey(
@@ -96,7 +100,9 @@ class UnmatchedTrack(ChartTrack):
     """Tracks staff still have to match: songs without a catalog song, albums without an
     artist (albums are not linked to catalog albums)."""
 
-    UNMATCHED = Q(kind=KIND_SONGS, song__isnull=True) | Q(kind=KIND_ALBUMS, artist__isnull=True)
+    UNMATCHED = Q(kind=KIND_SONGS, song__isnull=True) | Q(
+        kind__in=(KIND_ALBUMS, KIND_ARTISTS), artist__isnull=True
+    )
 
     class Meta:
         proxy = True

@@ -33,11 +33,14 @@ SOURCE_APPLE_MUSIC = "apple_music"
 SOURCE_APPLE_MUSIC_V1 = "apple_music_v1"
 SOURCE_ITUNES_RSS = "itunes_rss"
 SOURCE_SPOTIFY_CSV = "spotify_csv"
+# Our own charts, computed from our listening (charts.services.platform): no feed to parse.
+SOURCE_PLATFORM = "platform"
 
 MAX_POSITION = 10_000
 
 KIND_SONGS = "songs"
 KIND_ALBUMS = "albums"
+KIND_ARTISTS = "artists"  # platform artist charts: each entry is one catalog artist
 
 
 class FeedError(ValueError):
@@ -59,6 +62,7 @@ class ParsedEntry:
     artist_name: str
     external_id: str = ""
     artist_external_id: str = ""
+    isrc: str = ""  # when the source gives one: a catalog match key of its own
     streams: int | None = None
     url: str = ""
     artwork: str = ""
@@ -541,6 +545,7 @@ SOURCE_CHOICES = [
     (SOURCE_APPLE_MUSIC_V1, "Apple Music RSS v1 (JSON)"),
     (SOURCE_ITUNES_RSS, "iTunes RSS, legacy (JSON)"),
     (SOURCE_SPOTIFY_CSV, "Spotify Charts CSV"),
+    (SOURCE_PLATFORM, "Our own listening (computed)"),
 ]
 
 

@@ -17,7 +17,7 @@ from charts.services.pulls import (
     ingestion_run_record_failure,
 )
 from charts.services.registry import chart_create, chart_seed_from_settings
-from charts.services.tracks import chart_track_resolve
+from charts.services.tracks import chart_track_resolve, chart_tracks_link
 
 __all__ = [
     "ChartNotPullable",
@@ -31,5 +31,6 @@ __all__ = [
     "chart_seed_from_settings",
     "chart_snapshot_delete",
     "chart_track_resolve",
+    "chart_tracks_link",
     "ingestion_run_record_failure",
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from catalog.models import Artist, Song
@@ -18,7 +18,13 @@ from charts.normalization import (
     primary_artist,
     strip_credits,
 )
-from charts.parsers import KIND_ALBUMS, SOURCE_SPOTIFY_CSV, ParsedEntry
+from charts.parsers import (
+    KIND_ALBUMS,
+    KIND_ARTISTS,
+    SOURCE_PLATFORM,
+    SOURCE_SPOTIFY_CSV,
+    ParsedEntry,
+)
 from charts.trends import dedupe_keys
 
 # Sources whose external ids live in the same id space (and catalog column).
@@ -31,7 +37,13 @@ TEXT_MAX = 500  # titles, artist credits and URLs of tracks and entries
 BATCH_SIZE = 2000
 
 
+# Platform charts list catalog rows by their own primary key: "song:<id>", "artist:<id>".
+_CATALOG_NAMESPACES = ("song", "artist")
+
+
 def _namespace(chart: Chart) -> str:
+    if chart.source == SOURCE_PLATFORM:
+        return "artist" if chart.kind == KIND_ARTISTS else "song"
     namespace = _ID_NAMESPACE.get(chart.source, _DEFAULT_NAMESPACE)
     return f"{namespace}-album" if chart.kind == KIND_ALBUMS else namespace
 
@@ -81,6 +93,7 @@ def tracks_for(
             artist_key=normalize_artist(first_seen[key].artist_name)[:TEXT_MAX],
             external_id=first_seen[key].external_id[:64],
             artist_external_id=first_seen[key].artist_external_id[:64],
+            isrc=first_seen[key].isrc.strip().upper()[:12],
             genres=list(first_seen[key].genres),
             release_date=first_seen[key].release_date,
         )
@@ -104,15 +117,20 @@ def _load_tracks(keys: Sequence[str]) -> dict[str, ChartTrack]:
 
 
 def match_tracks(*, tracks: Sequence[ChartTrack], namespace: str) -> int:
-    """Link unsaved tracks to catalog songs and artists, in bulk; the number matched.
+    """Link tracks to catalog songs and artists, in bulk (the instances are changed, not
+    saved); the number matched.
 
-    Songs: by external id, then by normalised title + primary artist. Artists: the matched
-    song's artist, else by external artist id, else by normalised primary artist name.
-    Albums are matched to their artist only.
+    Songs, first key that finds one: the catalog id (platform charts), the external id
+    (Spotify or Apple id), the ISRC, then the normalised title + primary artist. Artists:
+    the matched song's artist, else the catalog id (platform artist charts), else the
+    external artist id, else the normalised primary artist name. Albums are matched to
+    their artist only.
     """
     id_field = _CATALOG_ID_FIELD.get(namespace)
-    songs_wanted = [t for t in tracks if t.kind != KIND_ALBUMS]
-    if id_field:
+    songs_wanted = [t for t in tracks if t.kind not in (KIND_ALBUMS, KIND_ARTISTS)]
+    if namespace == "song":
+        _match_by_id(songs_wanted, Song, ChartTrack.MatchMethod.CATALOG_ID)
+    elif id_field:
         ids = {t.external_id for t in songs_wanted if t.external_id}
         by_id = (
             {
@@ -129,11 +147,15 @@ def match_tracks(*, tracks: Sequence[ChartTrack], namespace: str) -> int:
                 track.song_id, track.artist_id = by_id[track.external_id]
                 track.match_method = ChartTrack.MatchMethod.EXTERNAL_ID
 
+    _match_songs_by_isrc([t for t in songs_wanted if t.song_id is None and t.isrc])
     unmatched = [t for t in songs_wanted if t.song_id is None and t.title]
     for start in range(0, len(unmatched), _NAME_MATCH_CHUNK):
         _match_songs_by_name(unmatched[start : start + _NAME_MATCH_CHUNK])
 
     artistless = [t for t in tracks if t.artist_id is None]
+    if namespace == "artist":
+        _match_by_id(artistless, Artist, ChartTrack.MatchMethod.CATALOG_ID)
+        artistless = [t for t in artistless if t.artist_id is None]
     if id_field:
         artist_ids = {t.artist_external_id for t in artistless if t.artist_external_id}
         by_artist_id = (
@@ -148,7 +170,52 @@ def match_tracks(*, tracks: Sequence[ChartTrack], namespace: str) -> int:
     artistless = [t for t in artistless if t.artist_id is None and t.artist_key]
     for start in range(0, len(artistless), _NAME_MATCH_CHUNK):
         _match_artists_by_name(artistless[start : start + _NAME_MATCH_CHUNK])
-    return sum(1 for t in tracks if t.song_id or (t.kind == KIND_ALBUMS and t.artist_id))
+    return sum(1 for t in tracks if _is_matched(t))
+
+
+def _is_matched(track: ChartTrack) -> bool:
+    if track.kind in (KIND_ALBUMS, KIND_ARTISTS):
+        return track.artist_id is not None
+    return track.song_id is not None
+
+
+def _match_by_id(tracks: Sequence[ChartTrack], model: type[Song] | type[Artist], method) -> None:
+    """Platform charts: the external id is the catalog row's primary key."""
+    ids = {int(t.external_id) for t in tracks if t.external_id.isdigit()}
+    if not ids:
+        return
+    if model is Song:
+        found = {
+            str(song_id): (song_id, artist_id)
+            for song_id, artist_id in Song.objects.filter(id__in=ids).values_list("id", "artist_id")
+        }
+        for track in tracks:
+            if track.external_id in found:
+                track.song_id, track.artist_id = found[track.external_id]
+                track.match_method = method
+    else:
+        artists = {str(pk) for pk in Artist.objects.filter(id__in=ids).values_list("id", flat=True)}
+        for track in tracks:
+            if track.external_id in artists:
+                track.artist_id = int(track.external_id)
+                track.match_method = method
+
+
+def _match_songs_by_isrc(tracks: Sequence[ChartTrack]) -> None:
+    isrcs = {t.isrc for t in tracks}
+    if not isrcs:
+        return
+    by_isrc: dict[str, tuple[int, int]] = {}
+    for isrc, song_id, artist_id in (
+        Song.objects.filter(isrc__in=isrcs)
+        .order_by("-is_visible", "-is_public", "id")
+        .values_list("isrc", "id", "artist_id")
+    ):
+        by_isrc.setdefault(isrc, (song_id, artist_id))
+    for track in tracks:
+        if track.isrc in by_isrc:
+            track.song_id, track.artist_id = by_isrc[track.isrc]
+            track.match_method = ChartTrack.MatchMethod.ISRC
 
 
 def _match_songs_by_name(tracks: Sequence[ChartTrack]) -> None:
@@ -203,3 +270,55 @@ def chart_track_resolve(
         )
         track.save(update_fields=["song", "artist", "match_method"])
         return ChartEntry.objects.filter(track=track).update(song=song, artist=artist)
+
+
+def _key_namespace(track: ChartTrack) -> str:
+    """The id space of a stored track, from its key ("spotify:..", "apple-album:..", "name:..")."""
+    return track.key.split(":", 1)[0].split("-", 1)[0]
+
+
+def chart_tracks_link(*, batch_size: int = BATCH_SIZE) -> tuple[int, int]:
+    """Match the stored tracks that have no catalog link yet (a catalog import since their
+    chart was imported may now hold them), and point their entries at the match.
+
+    Staff matches are never undone: only unmatched tracks are looked at. Returns (tracks
+    looked at, tracks newly matched). Bulk: a few queries per `batch_size` tracks.
+    """
+    from charts.models import UnmatchedTrack  # the proxy that knows what "unmatched" is
+
+    looked_at = matched = 0
+    last_id = 0
+    while True:
+        batch = list(
+            ChartTrack.objects.filter(UnmatchedTrack.UNMATCHED, id__gt=last_id).order_by("id")[
+                :batch_size
+            ]
+        )
+        if not batch:
+            return looked_at, matched
+        last_id = batch[-1].pk
+        looked_at += len(batch)
+        by_namespace: dict[str, list[ChartTrack]] = {}
+        for track in batch:
+            by_namespace.setdefault(_key_namespace(track), []).append(track)
+        for namespace, tracks in by_namespace.items():
+            match_tracks(tracks=tracks, namespace=namespace)
+        linked = [t for t in batch if t.song_id is not None or t.artist_id is not None]
+        if not linked:
+            continue
+        matched += sum(1 for t in linked if _is_matched(t))
+        with transaction.atomic():
+            ChartTrack.objects.bulk_update(linked, ["song", "artist", "match_method"])
+            _copy_links_to_entries([t.pk for t in linked])
+
+
+def _copy_links_to_entries(track_ids: Sequence[int]) -> None:
+    """Entries carry their track's song and artist (for direct joins): one UPDATE."""
+    entries = connection.ops.quote_name(ChartEntry._meta.db_table)
+    tracks = connection.ops.quote_name(ChartTrack._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {entries} AS e SET song_id = t.song_id, artist_id = t.artist_id "
+            f"FROM {tracks} AS t WHERE e.track_id = t.id AND t.id = ANY(%s)",
+            [list(track_ids)],
+        )

@@ -18,11 +18,18 @@ from django_celery_beat.models import CrontabSchedule, IntervalSchedule, Periodi
 from analytics import schedules as analytics_schedules
 from charts import schedules as charts_schedules
 from charts.services import chart_seed_from_settings
+from music_platform import schedules as platform_schedules
 from recommendations import schedules as recommendations_schedules
 from users import schedules as users_schedules
 
 # Every app that schedules periodic work; a new one is added here, explicitly.
-SCHEDULES = (users_schedules, charts_schedules, analytics_schedules, recommendations_schedules)
+SCHEDULES = (
+    users_schedules,
+    charts_schedules,
+    analytics_schedules,
+    recommendations_schedules,
+    platform_schedules,
+)
 
 
 def collect_schedules() -> list[dict]:
