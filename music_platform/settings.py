@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "music_platform.metrics.PlatformMetricsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
