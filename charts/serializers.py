@@ -84,7 +84,9 @@ class _DateRangeQuerySerializer(serializers.Serializer):
 
 
 class SnapshotQuerySerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=ENTRY_STATUSES, required=False)
+    status = serializers.ChoiceField(
+        choices=ENTRY_STATUSES, required=False, help_text="Only entries with this trend status."
+    )
 
 
 class MoversQuerySerializer(serializers.Serializer):
@@ -93,9 +95,15 @@ class MoversQuerySerializer(serializers.Serializer):
 
 
 class HistoryQuerySerializer(_DateRangeQuerySerializer):
-    song = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    title = serializers.CharField(required=False, max_length=500)
-    artist = serializers.CharField(required=False, max_length=500)
+    song = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text="The catalog song's id."
+    )
+    title = serializers.CharField(
+        required=False, max_length=500, help_text="The title as the chart spells it (with artist)."
+    )
+    artist = serializers.CharField(
+        required=False, max_length=500, help_text="The artist as the chart spells it (with title)."
+    )
 
     def validate(self, attrs):
         attrs = super().validate(attrs)

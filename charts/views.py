@@ -41,7 +41,9 @@ from common.api import PAGINATION_PARAMS, documents_query_errors, validated_quer
 from common.pagination import DefaultPagination
 from users.permissions import IsEditorOrAdmin
 
-SLUG = OpenApiParameter("slug", OpenApiTypes.STR, OpenApiParameter.PATH)
+SLUG = OpenApiParameter(
+    "slug", OpenApiTypes.STR, OpenApiParameter.PATH, description="The chart's slug (see /charts/)."
+)
 DAY = OpenApiParameter(
     "day", OpenApiTypes.DATE, OpenApiParameter.PATH, description="Snapshot date, YYYY-MM-DD."
 )
@@ -136,6 +138,14 @@ class SnapshotPagination(DefaultPagination):
 
 
 @documents_query_errors(extra=PAGINATION_ERRORS)
+@extend_schema_view(
+    get=extend_schema(
+        summary="Charts",
+        description="Every chart we follow (streaming services' daily charts and our own"
+        " `platform-daily-songs`/`-artists`), with its source, country, kind and the date of"
+        " its latest snapshot.",
+    )
+)
 class ChartListView(generics.ListAPIView):
     """Charts with the date of their latest snapshot."""
 
@@ -174,7 +184,11 @@ class _SnapshotEntriesView(ChartEndpoint, generics.ListAPIView):
 @extend_schema_view(
     get=extend_schema(
         parameters=[SLUG, SnapshotQuerySerializer],
-        summary="The latest snapshot's entries",
+        summary="A chart's latest entries",
+        description="The entries of the chart's most recent snapshot in position order, each"
+        " with its trend fields (previous position, movement, new or re-entry, peak, days on"
+        " chart) and the catalog song and artist when matched. `?status=` narrows to `new`,"
+        " `reentry`, `up`, `down` or `same` entries. 404 when the chart has no snapshot yet.",
         operation_id="charts_latest",
     )
 )
@@ -191,7 +205,9 @@ class ChartLatestView(_SnapshotEntriesView):
 @extend_schema_view(
     get=extend_schema(
         parameters=[SLUG, DAY, SnapshotQuerySerializer],
-        summary="One day's entries with trend fields; ?status=new for new entries",
+        summary="A chart's entries on one day",
+        description="As the latest entries, for the snapshot of the given day (404 when there"
+        " is none). `?status=new` lists the entries new that day.",
         operation_id="charts_snapshot",
     )
 )
@@ -203,7 +219,9 @@ class ChartSnapshotView(ChartLatestView):
 @extend_schema_view(
     get=extend_schema(
         parameters=[SLUG, DAY],
-        summary="Entries of the previous snapshot missing from this one",
+        summary="Entries that dropped off on one day",
+        description="The entries of the previous snapshot that are missing from this day's,"
+        " as they were in the previous snapshot.",
         operation_id="charts_dropped",
     )
 )
@@ -216,7 +234,9 @@ class ChartDroppedView(_SnapshotEntriesView):
 @extend_schema_view(
     get=extend_schema(
         parameters=[SLUG, MoversQuerySerializer],
-        summary="Biggest climbers (up) or fallers (down) of a snapshot",
+        summary="Biggest climbers or fallers",
+        description="The entries of a snapshot (`?date=`, default the latest) that moved most"
+        " against the previous one: `direction=up` for climbers (default), `down` for fallers.",
         operation_id="charts_movers",
     )
 )
@@ -239,7 +259,10 @@ class ChartHistoryView(ChartEndpoint):
     @extend_schema(
         parameters=[SLUG, HistoryQuerySerializer],
         responses=HistoryPointSerializer(many=True),
-        summary="A track's positions over time: ?song=<id>, or ?title=&artist=",
+        summary="A track's positions over time",
+        description="`[{date, position}]` for one track on this chart, oldest first: name it"
+        " by catalog id (`?song=`) or by `?title=` and `?artist=` as the chart spells them;"
+        " `?from=`/`?to=` limit the dates.",
         operation_id="charts_history",
     )
     def get(self, request, *args, **kwargs):
@@ -259,7 +282,9 @@ class ChartHistoryView(ChartEndpoint):
 @extend_schema_view(
     get=extend_schema(
         parameters=[SLUG, ArtistsQuerySerializer],
-        summary="Artists ranked by chart presence between ?from= and ?to= (inclusive)",
+        summary="Artists ranked by chart presence",
+        description="Artists by how much they were on this chart between `?from=` and `?to=`"
+        " (inclusive; default every snapshot), with their entry counts and best positions.",
         operation_id="charts_artists",
     )
 )
@@ -284,7 +309,10 @@ class ChartIngestView(ChartEndpoint):
         parameters=[SLUG],
         request=None,
         responses={202: TaskAcceptedSerializer},
-        summary="Queue a pull of the chart's feed (editors and admins)",
+        summary="Pull a chart's feed now (editors and admins)",
+        description="Queues a pull of the chart's feed; a worker fetches it and stores the"
+        " snapshot. 202 with the task id; 400 when the chart"
+        " has no feed to pull; 503 when the task queue is down.",
         operation_id="charts_ingest",
     )
     def post(self, request, *args, **kwargs):
