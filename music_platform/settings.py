@@ -188,6 +188,8 @@ if AWS_STORAGE_BUCKET_NAME:
             "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
             "region_name": env.str("AWS_S3_REGION_NAME", default=None),
             "custom_domain": env.str("AWS_S3_CUSTOM_DOMAIN", default=None),
+            # "http:" for a custom domain served without TLS (the local compose stack).
+            "url_protocol": env.str("AWS_S3_URL_PROTOCOL", default="https:"),
             "file_overwrite": False,
             "default_acl": None,
             "querystring_auth": env.bool("AWS_QUERYSTRING_AUTH", default=False),
