@@ -85,7 +85,9 @@ class SeedQuerySerializer(serializers.Serializer):
         required=False,
         help_text="Song ids.",
     )
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+    limit = serializers.IntegerField(
+        min_value=1, max_value=100, default=20, help_text="How many songs: 1-100, default 20."
+    )
 
     def get_fields(self):
         fields = super().get_fields()
@@ -154,11 +156,15 @@ class SeedQuerySerializer(serializers.Serializer):
 
 
 class LimitQuerySerializer(serializers.Serializer):
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+    limit = serializers.IntegerField(
+        min_value=1, max_value=100, default=20, help_text="How many songs: 1-100, default 20."
+    )
 
 
 class TrendingQuerySerializer(LimitQuerySerializer):
-    window = serializers.ChoiceField(choices=["24h", "7d", "30d"], default="7d")
+    window = serializers.ChoiceField(
+        choices=["24h", "7d", "30d"], default="7d", help_text="The listening window."
+    )
     genre = SafeSlugRelatedField(
         slug_field="slug", queryset=Genre.objects.all(), required=False, help_text="Genre slug."
     )

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.examples import EXAMPLE_SONG
 from catalog.selectors import song_visible_for
 from common.api import documents_query_errors, validated_query
 from recommendations import selectors, services
@@ -61,6 +67,35 @@ class SeedRecommendationsView(APIView):
         parameters=[SeedQuerySerializer],
         responses={200: SeedRecommendationsSerializer},
         summary="Recommendations from 1-5 seeds, with tunable attributes",
+        description="Like Spotify's: give 1 to 5 seeds in all (`seed_artists`, `seed_genres`,"
+        " `seed_tracks`, comma-separated) and tune with `min_`/`max_`/`target_` plus an audio"
+        " feature, `popularity` or `duration_ms`. The answer lists each seed with its pool size"
+        " before and after filtering, and up to `limit` songs you may see. Anyone may call it;"
+        " rate-limited per user (per address when anonymous).",
+        examples=[
+            OpenApiExample(
+                "Two seeds",
+                response_only=True,
+                status_codes=["200"],
+                value={
+                    "seeds": [
+                        {
+                            "id": "synthpop",
+                            "type": "genre",
+                            "initial_pool_size": 240,
+                            "after_filtering_size": 96,
+                        },
+                        {
+                            "id": "4",
+                            "type": "artist",
+                            "initial_pool_size": 31,
+                            "after_filtering_size": 12,
+                        },
+                    ],
+                    "tracks": [EXAMPLE_SONG],
+                },
+            )
+        ],
     )
     def get(self, request: Request) -> Response:
         query = validated_query(SeedQuerySerializer, request, context={"request": request})
@@ -72,7 +107,11 @@ class SeedRecommendationsView(APIView):
 class GenreSeedsView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: GenreSeedsSerializer}, summary="Genres usable as seeds")
+    @extend_schema(
+        responses={200: GenreSeedsSerializer},
+        summary="Genres usable as seeds",
+        description="The slugs usable in `seed_genres`: genres with at least one song you may see.",
+    )
     def get(self, request: Request) -> Response:
         validated_query(NoQuerySerializer, request)
         genres = selectors.genre_seed_slugs(user=request.user)
@@ -88,6 +127,27 @@ class MyPicksView(APIView):
         responses={200: PicksSerializer},
         parameters=[X_DATA_SOURCE],
         summary="My personalised picks",
+        description="Songs picked for you from your listening, likes and preferences, each with"
+        " a score and the reason it was picked. Precomputed by a worker and cached; when none"
+        " are stored they are computed on the spot (`X-Data-Source` says which)."
+        " Rate-limited per user.",
+        examples=[
+            OpenApiExample(
+                "Picks",
+                response_only=True,
+                status_codes=["200"],
+                value={
+                    "generated_at": "2026-11-26T06:00:00Z",
+                    "tracks": [
+                        {
+                            "song": EXAMPLE_SONG,
+                            "score": 0.83,
+                            "reason": "Because you like The Lamps",
+                        }
+                    ],
+                },
+            )
+        ],
     )
     def get(self, request: Request) -> Response:
         validated_query(NoQuerySerializer, request)
@@ -104,6 +164,9 @@ class MyPicksRefreshView(APIView):
         request=None,
         responses={202: RefreshAcceptedSerializer},
         summary="Recompute my picks in the background",
+        description="Queues a recomputation of your picks; 202 with the task id (503 when the"
+        " task queue is down). Rate-limited per user; `GET /recommendations/me/` shows the new"
+        " picks once the worker is done.",
     )
     def post(self, request: Request) -> Response:
         task_id = services.user_picks_refresh_enqueue(user=request.user)
@@ -118,6 +181,9 @@ class SimilarSongsView(APIView):
         parameters=[LimitQuerySerializer],
         responses={200: SimilarSongsSerializer, 404: OpenApiResponse(description="No such song")},
         summary="Songs similar to this one",
+        description="Songs listened to by the same people (`collaborative`), filled up with"
+        " songs that sound alike (`audio_features`) when there is little listening data. Only"
+        " songs you may see; 404 for a song you may not see.",
     )
     def get(self, request: Request, pk: int) -> Response:
         query = validated_query(LimitQuerySerializer, request)
@@ -136,6 +202,9 @@ class TrendingSongsView(APIView):
         parameters=[TrendingQuerySerializer],
         responses={200: TrendingSerializer},
         summary="Trending songs: recent listening plus chart momentum",
+        description="Songs you may see, ranked by unique listeners over the window (repeat"
+        " plays damped, flagged plays left out) plus their momentum on the charts; optionally"
+        " in one genre. Cached for a few minutes.",
     )
     def get(self, request: Request) -> Response:
         query = validated_query(TrendingQuerySerializer, request)
@@ -159,7 +228,12 @@ class TrendingSongsView(APIView):
 class MyPreferencesView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: PreferencesSerializer}, summary="My music preferences")
+    @extend_schema(
+        responses={200: PreferencesSerializer},
+        summary="My music preferences",
+        description="Your favourite genres (slugs), favourite artists (ids) and moods; they seed"
+        " your picks.",
+    )
     def get(self, request: Request) -> Response:
         validated_query(NoQuerySerializer, request)
         return Response(selectors.user_preferences_data(user=request.user))
@@ -168,6 +242,8 @@ class MyPreferencesView(APIView):
         request=PreferencesSerializer,
         responses={200: PreferencesSerializer},
         summary="Replace my music preferences",
+        description="Replaces all three lists at once (send an empty list to clear one)."
+        " Unknown genres or artists are a 400 naming the list.",
     )
     def put(self, request: Request) -> Response:
         data = PreferencesSerializer(data=request.data)
