@@ -67,6 +67,7 @@ INSTALLED_APPS += LOCAL_APPS
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "music_platform.db_router.PrimaryPinMiddleware",
     "common.middleware.QueryStringLimitMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -106,6 +107,18 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # PostgreSQL's JIT adds ~50 ms to the analytics reads (one CTE each, high estimated cost,
 # a few ms to run); this is a web workload of short statements, so it is off.
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+# A streaming replica for analytics and chart reads (music_platform.db_router); unset: none.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **env.db_url_config(DATABASE_REPLICA_URL),
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {"options": "-c jit=off"},
+        # Test runs read and write one test database through both aliases.
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["music_platform.db_router.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -242,7 +255,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    "DEFAULT_RENDERER_CLASSES": ["common.renderers.ORJSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_PAGINATION_CLASS": "common.pagination.DefaultPagination",
     "PAGE_SIZE": 20,
@@ -269,6 +282,11 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    # Tokens carry a digest of the password hash they were issued under, checked on every
+    # request: a password change or reset (API, admin or shell) ends every access token at
+    # once instead of up to ACCESS_TOKEN_LIFETIME later. A deleted account's tokens fail the
+    # user lookup; a blocked one's fail users.authentication.
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 _ENUMS = "drf_standardized_errors.openapi_serializers"

@@ -4,6 +4,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from users.models import Role, User
 
@@ -113,6 +114,14 @@ class BlockAwareTokenRefreshSerializer(TokenRefreshSerializer):
         if user is None or user.is_blocked or not user.is_active:
             raise AuthenticationFailed(
                 _("This account is not allowed to log in."), code="authentication_failed"
+            )
+        # A refresh token from before a password change (also one set in the admin, which
+        # does not blacklist) would only mint access tokens that fail: refuse it here.
+        if refresh.payload.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(
+            user.password
+        ):
+            raise AuthenticationFailed(
+                _("The user's password has been changed."), code="password_changed"
             )
         return super().validate(attrs)
 
