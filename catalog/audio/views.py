@@ -51,6 +51,11 @@ class SongAudioView(APIView):
             503: OpenApiResponse(ErrorResponseSerializer, description="Task queue unavailable."),
         },
         summary="Upload the song's audio (its artist, editors, admins)",
+        description="Multipart field `audio`: MP3, AAC/M4A, FLAC, WAV or Ogg/Opus, checked by"
+        " decoding it; size-limited (413 while it streams in) and between one second and"
+        " `AUDIO_MAX_SECONDS` long. Replaces any earlier audio. A worker makes the 64/128/320"
+        " kbps MP3 renditions, an HLS ladder, loudness and the waveform: the song's"
+        " `audio.status` is `processing`, then `ready` or `failed`.",
     )
     def put(self, request, song_id: int):
         song = song_visible_for(user=request.user, song_id=song_id)
@@ -71,6 +76,8 @@ class SongAudioView(APIView):
             403: OpenApiResponse(ErrorResponseSerializer, description="Not the song's artist."),
         },
         summary="Remove the song's audio and its files",
+        description="The song's artist, editors and admins. The upload and every rendition"
+        " are deleted; stream links stop working; `audio.status` becomes `none`.",
     )
     def delete(self, request, song_id: int):
         song = song_visible_for(user=request.user, song_id=song_id)
@@ -127,6 +134,8 @@ class SongWaveformView(APIView):
         operation_id="songs_waveform_retrieve",
         responses={200: WaveformSerializer, 404: ERROR},
         summary="Peak levels for a player's waveform",
+        description="The song's length and a list of peak levels to draw its waveform; 404"
+        " when the song is not visible to you or its audio is not ready.",
     )
     def get(self, request, song_id: int):
         validated_query(NoQuerySerializer, request)
