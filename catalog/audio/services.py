@@ -17,7 +17,9 @@ import contextlib
 import logging
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -66,13 +68,62 @@ def _local_upload(upload: UploadedFile) -> Iterator[str]:
         yield copy.name
 
 
-def _enqueue(audio: SongAudio) -> str:
+QUEUE_DOWN_REASON = (
+    "Processing could not be queued (the task queue was unavailable). "
+    "Upload the file again, or ask staff to re-process it."
+)
+
+
+def _enqueue(audio: SongAudio, on_failure: Callable[[], None]) -> str:
+    """Queue the run of ``audio.generation`` at commit; ``on_failure`` runs (after the
+    commit) when the broker cannot take it, so the song is never left "processing" with no
+    task to finish it."""
     task_id = enqueue_after_commit(
-        PROCESS_TASK, kwargs={"song_id": audio.song_id, "generation": audio.generation}
+        PROCESS_TASK,
+        kwargs={"song_id": audio.song_id, "generation": audio.generation},
+        on_failure=on_failure,
     )
     audio.task_id = task_id
     audio.save(update_fields=["task_id"])
     return task_id
+
+
+def _fail_unqueued(song_id: int, generation: str) -> Callable[[], None]:
+    """A new upload whose run could not be queued: failed, with the reason. Its original is
+    kept, so a staff re-process (or a new upload) can still make it."""
+
+    def fail() -> None:
+        song_audio_fail(song_id=song_id, generation=generation, reason=QUEUE_DOWN_REASON)
+
+    return fail
+
+
+@dataclass(frozen=True)
+class _Before:
+    """What a re-process changes, to put back when its run cannot be queued."""
+
+    generation: str
+    status: str
+    failure_reason: str
+    loudness_lufs: float | None
+    replay_gain_db: float | None
+    waveform: list[float] | None
+    processed_at: datetime | None
+
+
+@transaction.atomic
+def _restore_unqueued(song_id: int, generation: str, before: _Before) -> None:
+    """A re-process whose run could not be queued: back to the state before it (a ready
+    song stays ready with its renditions)."""
+    audio = _current(song_id, generation, lock=True)
+    if audio is None:  # replaced or deleted meanwhile: nothing of ours to undo
+        return
+    audio.generation = before.generation
+    audio.failure_reason = before.failure_reason
+    audio.loudness_lufs, audio.replay_gain_db = before.loudness_lufs, before.replay_gain_db
+    audio.waveform, audio.processed_at = before.waveform, before.processed_at
+    audio.save()
+    _set_song_status(song_id, before.status)
 
 
 def _live_generations(audio: SongAudio) -> set[str]:
@@ -164,7 +215,7 @@ def _record_upload(
     audio.save()
     _set_song_status(song.pk, AudioStatus.PROCESSING, duration_ms=result.duration_ms)
     transaction.on_commit(lambda: files.delete_quietly(prefixes=stale_prefixes, names=stale_names))
-    return _enqueue(audio) if enqueue else ""
+    return _enqueue(audio, _fail_unqueued(song.pk, audio.generation)) if enqueue else ""
 
 
 @transaction.atomic
@@ -182,11 +233,29 @@ def song_audio_reprocess(*, song_id: int) -> str | None:
     audio = SongAudio.objects.select_for_update().filter(song_id=song_id).first()
     if audio is None:
         return None
+    live = _live_generations(audio)
+    before = _Before(
+        generation=audio.generation,
+        status=Song.objects.values_list("audio_status", flat=True).get(pk=song_id),
+        failure_reason=audio.failure_reason,
+        loudness_lufs=audio.loudness_lufs,
+        replay_gain_db=audio.replay_gain_db,
+        waveform=audio.waveform,
+        processed_at=audio.processed_at,
+    )
     stale_prefixes = _start_generation(audio)
     audio.save()
     _set_song_status(song_id, AudioStatus.PROCESSING)
     transaction.on_commit(lambda: files.delete_quietly(prefixes=stale_prefixes))
-    return _enqueue(audio)
+    generation = audio.generation
+    if before.generation in live:  # the served renditions: put them back if not queued
+
+        def on_failure() -> None:
+            _restore_unqueued(song_id, generation, before)
+
+    else:  # nothing served to go back to (a failed or unfinished run)
+        on_failure = _fail_unqueued(song_id, generation)
+    return _enqueue(audio, on_failure)
 
 
 # --- the processing run (called by the catalog.audio_process task) --------------------------
