@@ -395,24 +395,19 @@ class RecentlyPlayedView(generics.ListAPIView):
         ),
         examples=[
             OpenApiExample(
-                "A page of plays",
+                "One play",
                 response_only=True,
+                # One item: drf-spectacular wraps it in the paginated envelope.
                 value={
-                    "next": "http://127.0.0.1:8000/api/v1/users/me/recently-played/?cursor=cD0y",
-                    "previous": None,
-                    "results": [
-                        {
-                            "played_at": "2026-11-26T08:12:30Z",
-                            "song": {
-                                "id": 812,
-                                "title": "Blue Hour",
-                                "artist": {"id": 4, "name": "The Lamps"},
-                                "album": {"id": 12, "title": "Night Drive"},
-                                "duration_ms": 214000,
-                                "explicit": False,
-                            },
-                        }
-                    ],
+                    "played_at": "2026-11-26T08:12:30Z",
+                    "song": {
+                        "id": 812,
+                        "title": "Blue Hour",
+                        "artist": {"id": 4, "name": "The Lamps"},
+                        "album": {"id": 12, "title": "Night Drive"},
+                        "duration_ms": 214000,
+                        "explicit": False,
+                    },
                 },
             )
         ],

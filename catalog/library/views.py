@@ -44,27 +44,21 @@ class LibraryAlbumsView(StrictQueryMixin, generics.ListAPIView):
             OpenApiExample(
                 "One liked album",
                 response_only=True,
+                # One item: drf-spectacular wraps it in the paginated envelope.
                 value={
-                    "count": 1,
-                    "next": None,
-                    "previous": None,
-                    "results": [
-                        {
-                            "liked_at": "2026-11-20T18:04:11.512Z",
-                            "album": {
-                                "id": 12,
-                                "title": "Night Drive",
-                                "artist": {"id": 4, "name": "The Lamps"},
-                                "year": 2024,
-                                "release_date": "2024-03-01",
-                                "genre": "synthpop",
-                                "cover_url": None,
-                                "is_public": True,
-                                "is_visible": True,
-                                "song_count": 11,
-                            },
-                        }
-                    ],
+                    "liked_at": "2026-11-20T18:04:11.512Z",
+                    "album": {
+                        "id": 12,
+                        "title": "Night Drive",
+                        "artist": {"id": 4, "name": "The Lamps"},
+                        "year": 2024,
+                        "release_date": "2024-03-01",
+                        "genre": "synthpop",
+                        "cover_url": None,
+                        "is_public": True,
+                        "is_visible": True,
+                        "song_count": 11,
+                    },
                 },
             )
         ],
