@@ -13,7 +13,7 @@ def schedules() -> list[dict]:
     The periodic tasks stay editable in the admin; running setup_schedules again resets
     them to these values.
     """
-    return [
+    pulls = [
         {
             "name": f"charts.pull {chart.slug}",
             "task": "charts.pull",
@@ -23,3 +23,11 @@ def schedules() -> list[dict]:
         }
         for chart in Chart.objects.filter(active=True).exclude(feed_url="").order_by("slug")
     ]
+    link = {
+        "name": "charts.link_tracks",
+        "task": "charts.link_tracks",
+        # Before the pulls: entries of songs a catalog import added yesterday get linked.
+        "crontab": {"minute": "40", "hour": str(PULL_HOUR_UTC - 1)},
+        "description": "Link unmatched chart tracks to songs the catalog has gained since",
+    }
+    return [*pulls, link]

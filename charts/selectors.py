@@ -185,3 +185,42 @@ def chart_artist_ranking(
         )
         .order_by("-entries", "best_position", "artist_key")
     )
+
+
+class LinkRates(TypedDict):
+    tracks: int
+    tracks_linked: int
+    entries: int
+    entries_linked: int
+
+
+def chart_link_rates(
+    *, chart: Chart | None = None, date_from: date | None = None, date_to: date | None = None
+) -> LinkRates:
+    """How many of the tracks and entries (of a chart and date range, or of all charts) are
+    linked to a catalog song; album and artist entries count when linked to an artist."""
+    entries = ChartEntry.objects.all()
+    if chart is not None:
+        entries = entries.filter(snapshot__chart=chart)
+    if date_from:
+        entries = entries.filter(snapshot__date__gte=date_from)
+    if date_to:
+        entries = entries.filter(snapshot__date__lte=date_to)
+    linked = Q(song__isnull=False) | (~Q(track__kind="songs") & Q(artist__isnull=False))
+    counts = entries.aggregate(
+        tracks=Count("track_id", distinct=True),
+        tracks_linked=Count("track_id", distinct=True, filter=linked),
+        entries=Count("id"),
+        entries_linked=Count("id", filter=linked),
+    )
+    return LinkRates(**counts)  # type: ignore[typeddict-item]
+
+
+def format_link_rates(rates: LinkRates) -> str:
+    def share(part: int, whole: int) -> str:
+        return f"{part} of {whole} ({100 * part / whole:.1f}%)" if whole else "0 of 0"
+
+    return (
+        f"linked to the catalog: {share(rates['tracks_linked'], rates['tracks'])} tracks, "
+        f"{share(rates['entries_linked'], rates['entries'])} entries"
+    )

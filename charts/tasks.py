@@ -7,7 +7,7 @@ from celery import shared_task
 
 from charts.fetching import FetchError
 from charts.models import Chart, IngestionRun
-from charts.services import chart_pull
+from charts.services import chart_pull, chart_tracks_link
 from common.tasks import TEMPORARY_ERRORS, retry_policy
 
 
@@ -34,3 +34,17 @@ def chart_pull_task(self, chart_id: int, trigger: str = IngestionRun.Trigger.SCH
         return {"status": "skipped", "reason": "chart inactive"}
     run = chart_pull(chart_id=chart_id, trigger=trigger, task_id=self.request.id or "")
     return {"status": run.status, "run": run.pk, "error": run.error}
+
+
+@shared_task(
+    name="charts.link_tracks",
+    acks_late=True,
+    **retry_policy(backoff=60, backoff_max=1800, max_retries=3),
+    soft_time_limit=540,
+    time_limit=600,
+)
+def chart_tracks_link_task() -> dict:
+    """Link unmatched chart tracks to songs the catalog gained since. Safe to run twice: it
+    only looks at tracks that are still unmatched."""
+    looked_at, matched = chart_tracks_link()
+    return {"looked_at": looked_at, "matched": matched}

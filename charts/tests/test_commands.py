@@ -50,11 +50,15 @@ def test_import_creates_the_chart_and_prints_progress():
     )
     assert lines[1] == "Created chart global-daily (spotify_csv, global)."
     assert lines[2] == "Writing 4 snapshots (20 entries) ..."
-    assert lines[-1].startswith(
+    assert lines[-2].startswith(
         "Imported 4 snapshots, 20 entries (2018-02-01 to 2018-02-04) into global-daily in "
     )
-    assert lines[-1].endswith(
+    assert lines[-2].endswith(
         "7 new tracks, 0 matched to the catalog, 0 later entries updated, 0 rows skipped."
+    )
+    assert (
+        lines[-1]
+        == "Imported dates linked to the catalog: 0 of 7 (0.0%) tracks, 0 of 20 (0.0%) entries."
     )
     run_row = IngestionRun.objects.get()
     assert (run_row.trigger, run_row.status, run_row.snapshots_written) == (

@@ -24,7 +24,11 @@ def test_one_daily_pull_per_active_chart_with_a_feed(settings):
 
     specs = schedules()
     gb_id = next(s["kwargs"]["chart_id"] for s in specs if s["name"] == "charts.pull apple-gb")
-    assert [s["name"] for s in specs] == ["charts.pull apple-gb", "charts.pull apple-us"]
+    assert [s["name"] for s in specs] == [
+        "charts.pull apple-gb",
+        "charts.pull apple-us",
+        "charts.link_tracks",
+    ]
     assert specs[1] == {
         "name": "charts.pull apple-us",
         "task": "charts.pull",
@@ -51,7 +55,7 @@ def test_collecting_schedules_writes_nothing(settings, django_assert_num_queries
     FeedChartFactory(slug="apple-us")
     with django_assert_num_queries(1):
         specs = schedules()
-    assert [s["name"] for s in specs] == ["charts.pull apple-us"]
+    assert [s["name"] for s in specs] == ["charts.pull apple-us", "charts.link_tracks"]
     assert not Chart.objects.filter(slug="apple-gb").exists()
 
 

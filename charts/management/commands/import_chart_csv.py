@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from charts import services
+from charts import selectors, services
 from charts.models import Chart, ChartKind, IngestionRun
 from charts.parsers import (
     PARSERS,
@@ -87,6 +87,10 @@ class Command(BaseCommand):
                 f"{run.entries_updated} later entries updated, {skipped} rows skipped."
             )
         )
+        rates = selectors.chart_link_rates(
+            chart=chart, date_from=run.first_date, date_to=run.last_date
+        )
+        self.stdout.write(f"Imported dates {selectors.format_link_rates(rates)}.")
 
     def _parse(self, options, source, chart) -> tuple[dict[date, ParsedFeed], int, int, str]:
         feeds: dict[date, ParsedFeed] = {}
