@@ -69,7 +69,9 @@ def _search_filter(search_function):
 
 
 class ArtistFilter(django_filters.FilterSet):
-    genre = django_filters.CharFilter(field_name="genres__slug", max_length=64, distinct=True)
+    genre = django_filters.CharFilter(
+        field_name="genres__slug", max_length=64, distinct=True, label="Genre slug"
+    )
     search = _search_filter(selectors.artist_search)
 
     class Meta:
@@ -78,9 +80,9 @@ class ArtistFilter(django_filters.FilterSet):
 
 
 class AlbumFilter(django_filters.FilterSet):
-    artist = IdFilter(field_name="artist_id")
-    genre = django_filters.CharFilter(field_name="genre__slug", max_length=64)
-    year = YearFilter(field_name="year")
+    artist = IdFilter(field_name="artist_id", label="Artist id")
+    genre = django_filters.CharFilter(field_name="genre__slug", max_length=64, label="Genre slug")
+    year = YearFilter(field_name="year", label="Release year")
     search = _search_filter(selectors.album_search)
 
     class Meta:
@@ -89,11 +91,16 @@ class AlbumFilter(django_filters.FilterSet):
 
 
 class SongFilter(django_filters.FilterSet):
-    title = django_filters.CharFilter(field_name="title", lookup_expr="icontains", max_length=300)
-    artist = IdFilter(field_name="artist_id")
-    album = IdFilter(field_name="album_id")
-    genre = django_filters.CharFilter(field_name="genre__slug", max_length=64)
-    year = YearFilter(field_name="year")
+    title = django_filters.CharFilter(
+        field_name="title",
+        lookup_expr="icontains",
+        max_length=300,
+        label="Part of the title (any case)",
+    )
+    artist = IdFilter(field_name="artist_id", label="Artist id")
+    album = IdFilter(field_name="album_id", label="Album id")
+    genre = django_filters.CharFilter(field_name="genre__slug", max_length=64, label="Genre slug")
+    year = YearFilter(field_name="year", label="Release year")
     search = _search_filter(selectors.song_search)
     ids = IdListFilter(
         label=f"Songs by id, comma-separated (at most {MAX_BATCH_IDS}), in the order given; "

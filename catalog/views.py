@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -23,6 +24,7 @@ from rest_framework.response import Response
 
 from catalog import selectors, services
 from catalog.caching import CATALOG, CatalogCachedReadMixin, album_likes_generation
+from catalog.examples import EXAMPLE_PLAYLIST, EXAMPLE_SONG
 from catalog.filters import AlbumFilter, ArtistFilter, SongFilter
 from catalog.images import MAX_IMAGE_BYTES
 from catalog.models import Album, Artist, Genre, Playlist, Song
@@ -80,8 +82,12 @@ X_DATA_SOURCE = OpenApiParameter(
 ETAG = OpenApiParameter(
     "ETag", str, OpenApiParameter.HEADER, response=[200, 201], description="The snapshot_id."
 )
-SONG_ID = OpenApiParameter("song_id", int, OpenApiParameter.PATH)
-USER_ID = OpenApiParameter("user_id", int, OpenApiParameter.PATH)
+SONG_ID = OpenApiParameter(
+    "song_id", int, OpenApiParameter.PATH, description="The song's id (a song on the playlist)."
+)
+USER_ID = OpenApiParameter(
+    "user_id", int, OpenApiParameter.PATH, description="The collaborator's user id."
+)
 PRECONDITION_FAILED = OpenApiResponse(ErrorResponseSerializer, description="Stale If-Match.")
 
 
@@ -125,6 +131,13 @@ class CatalogViewSet(StrictQueryMixin, viewsets.GenericViewSet):
 
 
 @pagination_errors("list")
+@extend_schema_view(
+    list=extend_schema(
+        summary="Genres",
+        description="Every genre: its `slug` (what filters, recommendation seeds and preferences"
+        " take) and its name.",
+    )
+)
 class GenreViewSet(mixins.ListModelMixin, CatalogViewSet):
     queryset = Genre.objects.none()  # for the schema; requests use get_queryset()
     serializer_class = GenreSerializer
@@ -139,6 +152,29 @@ class GenreViewSet(mixins.ListModelMixin, CatalogViewSet):
 # that the schema lists every error code a client can receive.
 @pagination_errors("list")
 @extend_validation_errors(["invalid"], field_name="non_field_errors", actions=["create"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="Artists",
+        description="Artists by name. `genre` (a slug) and `search` (ranked by similarity to"
+        " the name) narrow the list; `ordering` sorts it.",
+    ),
+    retrieve=extend_schema(
+        summary="An artist", description="One artist with its genres, bio and image."
+    ),
+    create=extend_schema(
+        summary="Create an artist (artist accounts, editors, admins)",
+        description="Editors and admins create any artist; an artist account creates the one"
+        " profile it manages. Listeners get 403.",
+    ),
+    partial_update=extend_schema(
+        summary="Edit an artist",
+        description="The artist account that owns the profile, editors and admins.",
+    ),
+    destroy=extend_schema(
+        summary="Delete an artist (editors and admins)",
+        description="Deletes the artist with its albums and songs, and their stored images.",
+    ),
+)
 class ArtistViewSet(
     CatalogCachedReadMixin,
     mixins.ListModelMixin,
@@ -184,6 +220,46 @@ class ArtistViewSet(
     ["file_too_large", "image_too_large", "invalid_image", "empty"],
     field_name="cover",
     actions=["cover"],
+)
+@extend_schema_view(
+    list=extend_schema(
+        summary="Albums",
+        description="Albums you may see (public and visible ones; artists also see their own,"
+        " editors and admins everything), newest year first. Each says how many of its songs"
+        " you may see. Filters: `artist`, `genre`, `year`, `search`; `ordering` sorts.",
+    ),
+    retrieve=extend_schema(
+        summary="An album with its songs",
+        description="The album and the songs on it you may see, in track order. 404 when you"
+        " may not see the album.",
+    ),
+    create=extend_schema(
+        summary="Create an album (artist accounts, editors, admins)",
+        description="An artist account creates albums for its own artist (`artist` may be"
+        " left out); editors and admins name the artist. Only staff may set `is_visible`.",
+    ),
+    partial_update=extend_schema(
+        summary="Edit an album",
+        description="The album's artist account, editors and admins; only staff may change"
+        " `is_visible` (hiding it hides its songs too).",
+    ),
+    destroy=extend_schema(
+        summary="Delete an album",
+        description="The album's artist account, editors and admins. Its songs stay, without"
+        " an album; the cover files are removed.",
+    ),
+    cover=extend_schema(
+        summary="Upload an album cover",
+        description="Multipart field `cover`: a JPEG, PNG or WebP image, size-limited (413"
+        " when larger). It is re-encoded (metadata such as GPS stripped) and stored in"
+        " several sizes; the answer is the new `cover_url`. The album's artist account,"
+        " editors and admins.",
+    ),
+    likes=extend_schema(
+        summary="How many people like the album",
+        description="`{likes: n}`; `X-Data-Source` says whether the count came from the cache"
+        " or the database. 404 when you may not see the album.",
+    ),
 )
 class AlbumViewSet(
     CatalogCachedReadMixin,
@@ -277,6 +353,8 @@ class AlbumViewSet(
         responses={200: LikesSerializer},
         parameters=[X_DATA_SOURCE],
         summary="Like the album (idempotent)",
+        description="Adds the album to your library (`GET /users/me/library/albums/`); liking"
+        " it again changes nothing. Answers the new like count.",
     )
     @extend_schema(
         methods=["DELETE"],
@@ -284,6 +362,8 @@ class AlbumViewSet(
         responses={200: LikesSerializer},
         parameters=[X_DATA_SOURCE],
         summary="Unlike the album (idempotent)",
+        description="Removes the album from your library; unliking twice changes nothing."
+        " Answers the new like count.",
     )
     @action(detail=True, methods=["post", "delete"], permission_classes=[IsAuthenticated])
     def like(self, request, pk=None):
@@ -303,6 +383,67 @@ class AlbumViewSet(
 
 @pagination_errors("list")
 @extend_validation_errors(["required"], field_name="artist", actions=["create"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="Songs",
+        description="Songs you may see (public and visible, on a public and visible album;"
+        " artists also see their own, editors and admins everything), by title. Filters:"
+        " `title`, `artist`, `album`, `genre`, `year`, `search` (ranked by similarity) and"
+        " `ids` (a batch, in the order given); `ordering` sorts. Lists carry the audio"
+        " status only; a single song adds its stream links.",
+        examples=[
+            # One item: drf-spectacular wraps it in the paginated envelope.
+            OpenApiExample("A page of songs", response_only=True, value=EXAMPLE_SONG)
+        ],
+    ),
+    retrieve=extend_schema(
+        summary="A song",
+        description="One song with its audio features; when its audio is ready, `audio`"
+        " adds loudness and signed stream URLs that expire after `STREAM_URL_TTL`. 404 when"
+        " you may not see the song.",
+        examples=[
+            OpenApiExample(
+                "A song",
+                response_only=True,
+                value={
+                    **EXAMPLE_SONG,
+                    "audio": {
+                        "status": "ready",
+                        "duration_ms": 214000,
+                        "loudness_lufs": -9.1,
+                        "replay_gain_db": -4.9,
+                        "streams": {
+                            "low": "https://music.example.org/api/v1/stream/77/p/1764162000/"
+                            "sig/low.mp3",
+                            "medium": "https://music.example.org/api/v1/stream/78/p/1764162000/"
+                            "sig/medium.mp3",
+                            "high": "https://music.example.org/api/v1/stream/79/p/1764162000/"
+                            "sig/high.mp3",
+                            "hls": "https://music.example.org/api/v1/stream/80/p/1764162000/"
+                            "sig/master.m3u8",
+                        },
+                    },
+                },
+            )
+        ],
+    ),
+    create=extend_schema(
+        summary="Create a song (artist accounts, editors, admins)",
+        description="An artist account creates songs for its own artist; editors and admins"
+        " name the artist. `album` must be one you may see. Only staff may set `is_visible`"
+        " and `popularity`. Audio is uploaded apart (`PUT /songs/{id}/audio/`).",
+    ),
+    partial_update=extend_schema(
+        summary="Edit a song",
+        description="The song's artist account, editors and admins; only staff may change"
+        " `is_visible` and `popularity`.",
+    ),
+    destroy=extend_schema(
+        summary="Delete a song",
+        description="The song's artist account, editors and admins. It leaves every playlist;"
+        " its audio files are removed.",
+    ),
+)
 class SongViewSet(
     CatalogCachedReadMixin,
     mixins.ListModelMixin,
@@ -372,10 +513,74 @@ def _with_etag(response: Response, snapshot_id: str) -> Response:
             OpenApiParameter(
                 "public", bool, description="true: browse public playlists instead of yours."
             )
-        ]
+        ],
+        summary="My playlists (or public ones)",
+        description="The playlists you own and those you collaborate on; `?public=true` browses"
+        " everyone's public playlists instead. Anonymous callers see public ones only.",
     ),
-    retrieve=extend_schema(parameters=[ETAG]),
-    destroy=extend_schema(parameters=[IF_MATCH], responses={204: None, 412: PRECONDITION_FAILED}),
+    retrieve=extend_schema(
+        parameters=[ETAG],
+        summary="A playlist",
+        description="A playlist you may see (public, yours, or one you collaborate on; 404"
+        " otherwise). `snapshot_id` (also the `ETag`) changes with every change to it: send it"
+        " as `If-Match` on writes to refuse a stale edit (412).",
+    ),
+    create=extend_schema(
+        summary="Create a playlist",
+        description="A new playlist that you own (private unless `is_public`).",
+        examples=[
+            OpenApiExample("Create", request_only=True, value=EXAMPLE_PLAYLIST),
+            OpenApiExample(
+                "Created",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "id": 7,
+                    **EXAMPLE_PLAYLIST,
+                    "owner": {"id": 42, "username": "ada"},
+                    "collaborators": [],
+                    "snapshot_id": "b2f0c9d4e1a84c6f9d3e5a7b8c1d2e3f",
+                    "song_count": 0,
+                    "created_at": "2026-11-26T09:30:00Z",
+                    "updated_at": "2026-11-26T09:30:00Z",
+                },
+            ),
+        ],
+    ),
+    partial_update=extend_schema(
+        summary="Edit a playlist",
+        description="Name, description, public or not: the owner, editors and admins. With"
+        " `If-Match: <snapshot_id>` a stale edit is refused (412).",
+    ),
+    destroy=extend_schema(
+        parameters=[IF_MATCH],
+        responses={204: None, 412: PRECONDITION_FAILED},
+        summary="Delete a playlist",
+        description="The owner, editors and admins. With `If-Match` a stale delete is"
+        " refused (412).",
+    ),
+    activities=extend_schema(
+        summary="Who added and removed what",
+        description="The playlist's log of added and removed songs, newest first: owner,"
+        " collaborators and staff. Songs you may not see show as null.",
+    ),
+    collaborators=extend_schema(
+        summary="Add a collaborator (owner)",
+        description="The owner gives another user the right to add, move and remove songs."
+        " 201 when added, 200 when they already were; the answer lists the collaborators.",
+    ),
+    collaborator=extend_schema(
+        summary="Remove a collaborator",
+        description="The owner removes anyone; a collaborator may remove themself. Their"
+        " access ends at once (realtime subscriptions included).",
+    ),
+    export=extend_schema(
+        summary="E-mail me the playlist as JSON",
+        description="Queues an e-mail of the playlist (a JSON attachment) to your own"
+        " confirmed address; 202 with the task id, whose state `GET"
+        " /playlists/{id}/exports/{task_id}/` shows. Rate-limited; 503 when the task queue is"
+        " down.",
+    ),
 )
 class PlaylistViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, CatalogViewSet
@@ -451,6 +656,9 @@ class PlaylistViewSet(
             OpenApiParameter("offset", int, description="Index of the first result."),
         ],
         summary="The playlist's songs in order",
+        description="The songs you may see, in playlist order, with who added them and when."
+        " Positions count only those songs (0, 1, 2, ... without gaps). `ETag` is the"
+        " playlist's snapshot_id.",
     )
     @action(detail=True, methods=["get"], url_path="songs")
     def songs(self, request, pk=None):
@@ -466,6 +674,33 @@ class PlaylistViewSet(
         parameters=[IF_MATCH, ETAG],
         responses={201: PlaylistSongsChangeSerializer, 412: PRECONDITION_FAILED},
         summary="Add songs (owner and collaborators)",
+        description="`song_id` or `song_ids` (up to 100), inserted at `position` or appended."
+        " Only songs you may see; a song already on the playlist is a 400. The answer has the"
+        " new snapshot_id and the added entries.",
+        examples=[
+            OpenApiExample("Add one song", request_only=True, value={"song_id": 812}),
+            OpenApiExample(
+                "Insert several at the top",
+                request_only=True,
+                value={"song_ids": [812, 97, 3051], "position": 0},
+            ),
+            OpenApiExample(
+                "Added",
+                response_only=True,
+                status_codes=["201"],
+                value={
+                    "snapshot_id": "5d1c0e7f9a2b4c3d8e6f1a0b2c3d4e5f",
+                    "entries": [
+                        {
+                            "position": 0,
+                            "song": EXAMPLE_SONG,
+                            "added_by": {"id": 42, "username": "ada"},
+                            "added_at": "2026-11-26T09:31:00Z",
+                        }
+                    ],
+                },
+            ),
+        ],
     )
     @songs.mapping.post
     def add_songs(self, request, pk=None):
@@ -483,6 +718,8 @@ class PlaylistViewSet(
         parameters=[SONG_ID, IF_MATCH, ETAG],
         responses={200: PlaylistSongsChangeSerializer, 412: PRECONDITION_FAILED},
         summary="Move a song to another position",
+        description="`{position}` among the songs you may see. Owner and collaborators;"
+        " `If-Match` refuses a stale move (412).",
     )
     @extend_schema(
         methods=["DELETE"],
@@ -490,6 +727,8 @@ class PlaylistViewSet(
         parameters=[SONG_ID, IF_MATCH, ETAG],
         responses={200: PlaylistSnapshotSerializer, 412: PRECONDITION_FAILED},
         summary="Remove a song",
+        description="Owner and collaborators; `If-Match` refuses a stale removal (412). The"
+        " answer is the new snapshot_id.",
     )
     @action(detail=True, methods=["patch", "delete"], url_path=r"songs/(?P<song_id>\d+)")
     def song(self, request, pk=None, song_id=None):
@@ -583,7 +822,11 @@ class PlaylistViewSet(
         )
         return Response({"task_id": task_id}, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses={200: PlaylistExportSerializer}, summary="One of your exports")
+    @extend_schema(
+        responses={200: PlaylistExportSerializer},
+        summary="One of your exports",
+        description="The state of an export you asked for: pending, sent or failed (with why).",
+    )
     @action(
         detail=True,
         methods=["get"],
