@@ -1,4 +1,5 @@
 from django.conf import settings
+from django_ratelimit.core import get_usage
 
 from common.ratelimit import RateLimitThrottle
 
@@ -7,6 +8,39 @@ class RegisterThrottle(RateLimitThrottle):
     group = "auth.register"
     rate = "10/m"
     key = "ip"
+
+
+def _mailbox(address: str) -> str:
+    """One key per mailbox: case and a ``+tag`` (sub-addressing) do not make a new one."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}" if local else domain
+
+
+def _registration_mailbox(group, request) -> str:
+    return f"mailbox:{_mailbox(request.data['email'])}"
+
+
+class RegisterEmailThrottle(RateLimitThrottle):
+    """Per address, whatever the caller's IP: every registration mails the address it names
+    (a confirmation link, or a notice to the account that holds it), so rotating addresses
+    (IPv6, proxies) must not turn sign-up into a way to flood someone's mailbox."""
+
+    group = "auth.register.email"
+    rate = "5/h"
+
+    def allow_request(self, request, view):
+        self._wait = None
+        data = request.data
+        email = data.get("email") if isinstance(data, dict) else None
+        if not isinstance(email, str) or "@" not in email:
+            return True  # the serializer refuses it; nothing is mailed
+        usage = get_usage(
+            request, group=self.group, key=_registration_mailbox, rate=self.rate, increment=True
+        )
+        if usage and usage["should_limit"]:
+            self._wait = max(1, usage["time_left"])
+            return False
+        return True
 
 
 class LoginThrottle(RateLimitThrottle):

@@ -43,6 +43,7 @@ from users.throttles import (
     MeWriteThrottle,
     PasswordChangeThrottle,
     PasswordResetThrottle,
+    RegisterEmailThrottle,
     RegisterThrottle,
     TokenConfirmThrottle,
     TokenRefreshThrottle,
@@ -61,7 +62,7 @@ EXAMPLE_REFRESH = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVm
 class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
-    throttle_classes = [RegisterThrottle]
+    throttle_classes = [RegisterThrottle, RegisterEmailThrottle]
 
     @extend_schema(
         request=RegisterInputSerializer,
