@@ -1,4 +1,4 @@
-FROM python:3.11-slim
+FROM python:3.11.10-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -9,7 +9,10 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends libpq5 curl \
     && rm -rf /var/lib/apt/lists/*
 
-RUN groupadd --system app && useradd --system --gid app --home-dir /app --shell /usr/sbin/nologin app
+# A fixed numeric user: Kubernetes' runAsNonRoot can only verify a numeric USER (10001 in
+# deploy/k8s). The root filesystem may be read-only: everything written goes to /tmp.
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app
 
 WORKDIR /app
 COPY requirements.txt .
@@ -21,8 +24,9 @@ RUN SECRET_KEY=collectstatic-only-not-a-real-secret-0123456789-abcdefghijklmnop 
     STATIC_ROOT=/app/staticfiles python manage.py collectstatic --noinput \
     && mkdir -p /app/media && chown -R app:app /app/staticfiles /app/media
 
-USER app
-EXPOSE 8000
+USER 10001:10001
+# web (gunicorn), realtime (uvicorn), Celery worker metrics
+EXPOSE 8000 8001 9540
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD curl -fsS http://127.0.0.1:8000/health/ || exit 1
 
