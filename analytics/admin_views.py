@@ -1,15 +1,11 @@
 """The staff dashboard at /admin/analytics/ and the JSON it draws from."""
 
 from datetime import timedelta
-from functools import wraps
 
 from django.contrib import admin
-from django.contrib.admin.views.decorators import staff_member_required
-from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.utils.encoders import JSONEncoder
@@ -17,20 +13,10 @@ from rest_framework.utils.encoders import JSONEncoder
 from analytics import selectors
 from analytics.serializers import DateRangeQuerySerializer
 from common.api import validated_query
-from users.permissions import is_editor_or_admin
+from users.admin_mixins import editor_page_required
 
-
-def analytics_staff_required(view):
-    """Logged-in staff (else the admin login page) with the editor or admin role (else 403)."""
-
-    @staff_member_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not is_editor_or_admin(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return never_cache(wrapped)
+# Logged-in staff (else the admin login page) with the editor or admin role (else 403).
+analytics_staff_required = editor_page_required
 
 
 @analytics_staff_required

@@ -32,6 +32,7 @@ urlpatterns = [
     re_path(r"^api/", not_found),
     # App-specific admin pages (dashboards) sit before the catch-all admin site.
     path("admin/", include("analytics.admin_urls")),
+    path("admin/", include("charts.admin_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,6 +1,26 @@
 """Admin access by role: editors and admins edit content, only admins manage users."""
 
+from functools import wraps
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
+from django.views.decorators.cache import never_cache
+
 from users.permissions import is_admin, is_editor_or_admin
+
+
+def editor_page_required(view):
+    """For the staff dashboards in the admin: logged-in staff (else the admin login page)
+    with the editor or admin role (else 403); never cached."""
+
+    @staff_member_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not is_editor_or_admin(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return never_cache(wrapped)
 
 
 class EditorAdminMixin:
