@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt |
 RUN_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DEBUG=$${DEBUG:-1} PORT=$${PORT:-8000} \
 	GUNICORN_WORKERS=$${GUNICORN_WORKERS:-2} GUNICORN_BIND_HOST=$${GUNICORN_BIND_HOST:-127.0.0.1}
 
-.PHONY: run test test-fast lint format venv migrate demo bench-charts clean checks
+.PHONY: run test test-fast lint format venv migrate demo bench-charts clean checks postman
 
 $(STAMP):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ test: checks
 # Everything but the `slow` tests, on every core.
 test-fast: venv
 	$(VENV)/bin/pytest -n auto -m "not slow" $(PYTEST_ARGS)
+
+# The API as a Postman collection (v2.1.0) built from the OpenAPI schema: import
+# postman_collection.json in Postman (File > Import); see README "API".
+postman: venv
+	$(RUN_ENV) $(PY) manage.py export_postman --output postman_collection.json
 
 clean:
 	rm -rf $(VENV) staticfiles media .pytest_cache .ruff_cache .hypothesis
