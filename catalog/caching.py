@@ -50,7 +50,13 @@ class CatalogCachedReadMixin(CachedReadMixin):
 
     cache_generations: Sequence[str] = (CATALOG,)
 
+    # Viewset actions served from the cache; others (likes counts...) have their own.
+    cached_actions: Sequence[str] = ("list", "retrieve")
+
     def cache_audience(self, request) -> str | None:
+        action = getattr(self, "action", None)
+        if action is not None and action not in self.cached_actions:
+            return None
         return PUBLIC if sees_only_public(request.user) else None
 
 

@@ -31,6 +31,7 @@ from django.utils import timezone
 from catalog.audio import files
 from catalog.audio.probe import AudioRejected, ProbeResult, probe
 from catalog.audio.transcode import HIGH_ONLY_ABOVE, TranscodeError, TranscodeResult, transcode
+from catalog.caching import catalog_changed
 from catalog.models import AudioStatus, Song, SongAudio, SongAudioRendition
 from common.errors import PayloadTooLarge, PermissionDenied, ValidationFailed
 from common.realtime import publish
@@ -150,6 +151,7 @@ def _notify(audio: SongAudio, event: str, data: dict) -> None:
 
 def _set_song_status(song_id: int, status: str, **fields) -> None:
     Song.objects.filter(pk=song_id).update(audio_status=status, updated_at=timezone.now(), **fields)
+    catalog_changed()  # the song's cached representations show its audio status
 
 
 # --- upload, delete, re-process -------------------------------------------------------------

@@ -86,6 +86,7 @@ def test_album_shapes(client_for, settings):
         "is_public": True,
         "is_visible": True,
         "song_count": 1,
+        "liked": False,
     }
     assert listed == [expected]
     detail = client.get(f"/api/v1/albums/{album.pk}/").json()
