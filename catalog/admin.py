@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from catalog import selectors
 from catalog.audio.admin import SongAudioAdminMixin
+from catalog.caching import catalog_changed
 from catalog.images import check_image_upload, cover_file_names, save_cover_sizes
 from catalog.models import (
     Album,
@@ -48,6 +49,7 @@ class VisibilityActionsMixin:
 
     def _set(self, request, queryset, **values):
         updated = queryset.update(**values, updated_at=timezone.now())
+        catalog_changed()  # a queryset update sends no model signals
         self.message_user(request, f"{updated} updated.", messages.SUCCESS)
 
     @admin.action(description="Publish selected (visible to listeners)")

@@ -19,6 +19,7 @@ from django.utils.text import slugify
 from PIL import Image, ImageDraw
 
 from catalog import services
+from catalog.caching import catalog_changed
 from catalog.models import Album, AlbumLike, Artist, Genre, Playlist, PlaylistSong, Song
 from users.models import Role, User
 
@@ -259,6 +260,7 @@ def _ensure_catalog(users: dict[str, User], created: dict, progress: Progress) -
                     )
                 )
             Song.objects.bulk_create(new_songs)
+            catalog_changed()  # bulk_create sends no model signals
             created["songs"] += len(new_songs)
         # A single (no album) per artist.
         single_title = f"{_title(rng, SONG_PATTERNS)} (Single)"

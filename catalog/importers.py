@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 
 from catalog.attributes import AUDIO_FEATURES, SONG_ATTRIBUTES
+from catalog.caching import catalog_changed
 from catalog.models import Album, Artist, Genre, Song
 
 SPOTIFY_ID = re.compile(r"^[0-9A-Za-z]{22}$")
@@ -425,6 +426,7 @@ def import_tracks(
                 f"{report.albums.unchanged} unchanged"
             )
         _upsert_songs(tracks, artists, lead_of, albums, genres, report, batch_size, progress)
+        catalog_changed()  # bulk writes send no model signals
     if report.artists.created or report.albums.created or report.songs.created:
         # Fresh planner statistics, so search uses the trigram indexes on a grown catalog.
         with connection.cursor() as cursor:
