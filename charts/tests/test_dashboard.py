@@ -186,3 +186,38 @@ def test_the_dashboard_renders_in_headless_chromium(live_server, chart, browser_
     assert "Leaver – Artist of Leaver (was #3)" in dom
     # No realtime process in this test: the page says so instead of polling.
     assert "realtime service unreachable" in dom
+
+
+@pytest.mark.django_db
+def test_the_analytics_dashboard_has_a_charts_panel():
+    html = staff().get("/admin/analytics/").content.decode()
+    for needle in (
+        'id="chartpanel" data-url="/admin/charts/dashboard/data/"',
+        'data-charts-url="/api/v1/charts/?limit=100" data-default="platform-daily-songs"',
+        '<script src="/static/charts/chart_socket.js"></script>',
+        '<script src="/static/charts/panel.js"></script>',
+    ):
+        assert needle in html, needle
+    script = open(finders.find("charts/panel.js")).read()
+    assert "window.followChart(" in script and '"new snapshot "' in script
+    socket = open(finders.find("charts/chart_socket.js")).read()
+    assert 'channel: "chart:" + slug' in socket and 'body.event === "snapshot_ingested"' in socket
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_charts_panel_renders_in_headless_chromium(live_server, chart, browser_dom):
+    ChartFactory(slug="empty-chart", name="Nothing yet")  # no snapshot: not offered
+    client = staff()
+    proxy = _cookie_proxy(live_server.url, f"sessionid={client.cookies['sessionid'].value}")
+    try:
+        dom = browser_dom(f"http://127.0.0.1:{proxy.server_address[1]}/admin/analytics/")
+    finally:
+        proxy.shutdown()
+    panel = dom[dom.index('id="chartpanel"') :]
+    assert 'data-loaded="true"' in panel[:400], panel[:3000]
+    assert '<option value="platform-daily-songs">Top songs today</option>' in panel
+    assert "Nothing yet" not in panel
+    assert "2026-11-03 (3 entries)" in panel
+    assert '<td class="move-new">NEW</td><td>Newbie – Artist of Newbie</td>' in panel
+    assert '<td class="move-down">▼ 1</td><td>Steady – Artist of Steady</td>' in panel

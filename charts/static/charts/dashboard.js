@@ -2,11 +2,11 @@
    vendored Chart.js (analytics/chart.umd.js); follows chart:<slug> for new snapshots. */
 (function () {
   "use strict";
-  var root = document.getElementById("charts-dashboard");
-  var chartSelect = document.getElementById("charts-chart");
+  var root = document.getElementById("chartdash-dashboard");
+  var chartSelect = document.getElementById("chartdash-chart");
   if (!root || !chartSelect) return;
-  var dateSelect = document.getElementById("charts-date");
-  var status = document.getElementById("charts-status");
+  var dateSelect = document.getElementById("chartdash-date");
+  var status = document.getElementById("chartdash-status");
   var history = null;
   var follower = null;
   var selectedTrack = null;
@@ -48,7 +48,7 @@
   }
 
   function render(data) {
-    document.getElementById("charts-title").textContent =
+    document.getElementById("chartdash-title").textContent =
       data.chart.name + ", " + data.date + " (" + data.entry_count + " entries)";
     var wanted = dateSelect.value;
     dateSelect.textContent = "";
@@ -56,7 +56,7 @@
     dateSelect.add(latest);
     data.dates.forEach(function (day) { dateSelect.add(new Option(day, day)); });
     dateSelect.value = wanted;
-    var body = document.getElementById("charts-entries");
+    var body = document.getElementById("chartdash-entries");
     body.textContent = "";
     data.entries.forEach(function (entry) {
       var row = body.insertRow();
@@ -70,10 +70,10 @@
       cell(row, entry.days_on_chart);
       row.onclick = function () { showHistory(entry); };
     });
-    list("charts-up", data.movers_up, function (e) { return "▲ " + e.movement + " to #" + e.position; });
-    list("charts-down", data.movers_down, function (e) { return "▼ " + (-e.movement) + " to #" + e.position; });
-    list("charts-new", data.new_entries, function (e) { return "at #" + e.position; });
-    list("charts-dropped", data.dropped, function (e) { return "(was #" + e.position + ")"; });
+    list("chartdash-up", data.movers_up, function (e) { return "▲ " + e.movement + " to #" + e.position; });
+    list("chartdash-down", data.movers_down, function (e) { return "▼ " + (-e.movement) + " to #" + e.position; });
+    list("chartdash-new", data.new_entries, function (e) { return "at #" + e.position; });
+    list("chartdash-dropped", data.dropped, function (e) { return "(was #" + e.position + ")"; });
     status.className = "";
     status.textContent = "Showing " + data.date + (data.previous_date ? ", compared with " + data.previous_date : "");
     root.dataset.loaded = "true";
@@ -83,7 +83,7 @@
 
   function showHistory(entry) {
     selectedTrack = entry.track;
-    Array.prototype.forEach.call(document.querySelectorAll("#charts-entries tr"), function (row) {
+    Array.prototype.forEach.call(document.querySelectorAll("#chartdash-entries tr"), function (row) {
       row.classList.toggle("selected", String(row.dataset.track) === String(entry.track));
     });
     var params = new URLSearchParams({ chart: chartSelect.value, track: entry.track });
@@ -91,12 +91,12 @@
       .then(function (response) { return response.json(); })
       .then(function (data) {
         if (!data.points) return;
-        document.getElementById("charts-history-title").textContent =
+        document.getElementById("chartdash-history-title").textContent =
           entry.title + " – " + entry.artist_name + " (" + data.points.length + " days)";
         root.dataset.historyPoints = data.points.length;
         if (!window.Chart) return;
         if (history) history.destroy();
-        history = new Chart(document.getElementById("charts-history"), {
+        history = new Chart(document.getElementById("chartdash-history"), {
           type: "line",
           data: {
             labels: data.points.map(function (p) { return p.date; }),
@@ -132,7 +132,7 @@
 
   function follow() {
     if (follower) follower.close();
-    var live = document.getElementById("charts-live");
+    var live = document.getElementById("chartdash-live");
     if (!window.followChart) return;
     follower = window.followChart(
       chartSelect.value,
