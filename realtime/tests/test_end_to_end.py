@@ -5,13 +5,16 @@ worker, and a real WebSocket client (the ``websockets`` library)."""
 from __future__ import annotations
 
 import asyncio
+import http.server
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -21,11 +24,16 @@ from celery import current_app
 from celery.contrib.testing.worker import start_worker
 from django.db import connection
 
+from analytics.tests.factories import ListeningEventFactory
 from catalog.models import Playlist
 from catalog.tests.factories import PlaylistFactory, SongFactory
+from charts.models import ChartEntry, ChartSnapshot
+from charts.services.platform import PLATFORM_CHARTS, platform_chart_get_or_create
+from charts.tests.factories import FeedChartFactory
+from charts.tests.samples import APPLE_V2_SONGS, fixture
 from common.tasks import queue_name
 from realtime.tests.conftest import token_for
-from users.tests.factories import UserFactory
+from users.tests.factories import EditorFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -84,16 +92,42 @@ def realtime_url():
         process.kill()
 
 
-@pytest.fixture
-def worker():
-    with start_worker(
+def running_worker(*queues: str):
+    return start_worker(
         current_app,
         pool="solo",
         perform_ping_check=False,
-        queues=[queue_name("default")],
+        queues=[queue_name(queue) for queue in queues],
         loglevel="WARNING",
-    ):
+    )
+
+
+@pytest.fixture
+def worker():
+    with running_worker("default"):
         yield
+
+
+@pytest.fixture
+def feed_url():
+    """A chart feed server on loopback: the invented Apple Music feed of the charts tests."""
+    body = fixture(APPLE_V2_SONGS)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v2/tr/music/most-played/10/songs.json"
+    server.shutdown()
 
 
 async def next_event(ws, timeout: float = 10.0) -> dict:
@@ -177,3 +211,64 @@ def test_bad_tokens_and_blocked_users_are_closed_by_the_live_process(realtime_ur
 
     assert asyncio.run(close_code(f"{realtime_url}?token=garbage")) == 4401
     assert asyncio.run(close_code(f"{realtime_url}?token={token_for(blocked)}")) == 4403
+
+
+def test_a_chart_pull_run_by_a_worker_reaches_chart_subscribers(
+    live_server, realtime_url, feed_url
+):
+    """Staff ask for a pull over HTTP; a worker on the feeds queue fetches the feed from a
+    real server and ingests it; an anonymous socket on chart:<slug> hears of the snapshot."""
+    chart = FeedChartFactory(slug="apple-tr-live", country="tr", feed_url=feed_url)
+    editor_token = token_for(EditorFactory())
+
+    async def scenario():
+        async with websockets.connect(realtime_url) as ws:
+            await ws.send(json.dumps({"action": "subscribe", "channel": f"chart:{chart.slug}"}))
+            assert json.loads(await ws.recv())["type"] == "subscribed"
+            response = await asyncio.to_thread(
+                requests.post,
+                f"{live_server.url}/api/v1/charts/{chart.slug}/ingest/",
+                headers={"Authorization": f"Bearer {editor_token}"},
+                timeout=10,
+            )
+            assert response.status_code == 202, response.text
+            return await next_event(ws, timeout=60)
+
+    with running_worker("feeds"):
+        event = asyncio.run(scenario())
+    snapshot = ChartSnapshot.objects.get(chart=chart)
+    assert (event["channel"], event["event"]) == (f"chart:{chart.slug}", "snapshot_ingested")
+    assert event["data"] == {
+        "date": snapshot.date.isoformat(),
+        "dates": [snapshot.date.isoformat()],
+    }
+    assert ChartEntry.objects.filter(snapshot=snapshot).count() == snapshot.entry_count > 0
+
+
+def test_a_platform_chart_computed_by_a_worker_reaches_chart_subscribers(realtime_url):
+    """Beat's daily task, run by a worker on the heavy queue, publishes like an import."""
+    day = date(2026, 11, 18)  # a Wednesday: the daily charts only
+    platform_chart_get_or_create(spec=PLATFORM_CHARTS[0])  # one may subscribe to a chart
+    song = SongFactory(title="Heard Live")
+    for user in UserFactory.create_batch(3):
+        ListeningEventFactory(user=user, song=song, occurred_at=f"{day}T12:00:00Z")
+
+    async def scenario():
+        async with websockets.connect(realtime_url) as ws:
+            await ws.send(
+                json.dumps({"action": "subscribe", "channel": "chart:platform-daily-songs"})
+            )
+            assert json.loads(await ws.recv())["type"] == "subscribed"
+            current_app.send_task(
+                "music_platform.compute_platform_charts",
+                kwargs={"day": day.isoformat()},
+                queue=queue_name("heavy"),
+            )
+            return await next_event(ws, timeout=60)
+
+    with running_worker("heavy"):
+        event = asyncio.run(scenario())
+    assert (event["channel"], event["event"]) == ("chart:platform-daily-songs", "snapshot_ingested")
+    assert event["data"] == {"date": day.isoformat(), "dates": [day.isoformat()]}
+    entry = ChartEntry.objects.get(snapshot__chart__slug="platform-daily-songs")
+    assert (entry.position, entry.song_id, entry.streams) == (1, song.pk, 3)
