@@ -358,7 +358,21 @@ CELERY_TASK_ROUTES = {
     }.items()
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# With a Redis broker (``make run``), a task a worker took but never acknowledged (acks_late,
+# worker killed) goes back to the queue only after ``visibility_timeout``; so does a message
+# waiting for its ETA (a retry's countdown). It must therefore exceed the longest time limit
+# of an acks_late task (recommendations.build_model, 55 min) and the longest retry backoff
+# (charts.pull, up to 60 min), or a slow task or a waiting retry runs twice;
+# music_platform/tests/test_faults.py checks this against every registered task, and shows a
+# SIGKILLed worker's task redelivered. RabbitMQ (compose, k8s) redelivers at once when the
+# worker's connection drops, whatever this says.
+REDIS_BROKER_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=65 * 60)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": REDIS_BROKER_VISIBILITY_TIMEOUT,
+    # Workers look for such messages every 10 s (kombu's unacked_restore_interval); kombu
+    # 5.7 scans only every 10th look by default, which added up to 100 s on top.
+    "unacked_restore_throttle": 1,
+}
 # A request that enqueues gives up on an unreachable broker after this many seconds (503).
 CELERY_ENQUEUE_TIMEOUT = env.float("CELERY_ENQUEUE_TIMEOUT", default=1.0)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
