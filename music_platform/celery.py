@@ -10,14 +10,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "music_platform.settings")
 
 if os.environ.get("CELERY_METRICS_PORT"):
     # A worker that exports metrics (music_platform.worker_metrics): prometheus_client's
-    # multiprocess mode must be chosen before prometheus_client is first imported, and the
-    # directory must start empty (an emptyDir survives a container restart).
+    # multiprocess mode must be chosen before prometheus_client is first imported. The
+    # worker's main process clears what earlier runs left there (worker_init).
     _metrics_dir = Path(
         os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="celery-metrics-")
     )
     _metrics_dir.mkdir(parents=True, exist_ok=True)
-    for _stale in _metrics_dir.glob("*.db"):
-        _stale.unlink()
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir)
 
 app = Celery("music_platform")

@@ -22,6 +22,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from celery import signals
@@ -103,6 +104,19 @@ def enabled() -> bool:
     return bool(os.environ.get("CELERY_METRICS_PORT"))
 
 
+def _clear_earlier_runs() -> None:
+    """Remove the value files of processes of an earlier run (an emptyDir outlives a container
+    restart), before this worker's pool starts. This process's own files stay: it may have
+    opened them already (and as PID 1 of a container it may reuse an earlier run's, whose
+    counters then continue, which Prometheus handles like a restart)."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return
+    for path in Path(directory).glob("*.db"):
+        if path.stem.rsplit("_", 1)[-1] != str(os.getpid()):
+            path.unlink(missing_ok=True)
+
+
 @signals.worker_init.connect
 def _serve_metrics(sender: Any = None, **_: Any) -> None:
     """In the worker's main process, before the pool starts: serve the port."""
@@ -112,6 +126,7 @@ def _serve_metrics(sender: Any = None, **_: Any) -> None:
 
     from music_platform.celery import app
 
+    _clear_earlier_runs()
     port = int(os.environ["CELERY_METRICS_PORT"])
     address = os.environ.get("CELERY_METRICS_ADDR", "0.0.0.0")
     start_http_server(port, addr=address, registry=registry_for(app))

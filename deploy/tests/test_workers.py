@@ -105,6 +105,7 @@ def default_worker(tmp_path_factory):
     queues = [queue_name(q) for q in ("default", "heavy", "media", "feeds")]
     purge(queues)
     port = free_port()
+    metrics_dir = tmp_path_factory.mktemp("worker-metrics")
     base = settings.DATABASES["default"]
     env = {
         **os.environ,
@@ -113,8 +114,10 @@ def default_worker(tmp_path_factory):
         f"{base['NAME']}_does_not_exist",
         "CELERY_METRICS_PORT": str(port),
         "CELERY_METRICS_ADDR": "127.0.0.1",
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path_factory.mktemp("worker-metrics")),
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
     }
+    stale = metrics_dir / "counter_999999.db"  # an earlier run's: cleared at start
+    stale.write_bytes(b"stale")
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "music_platform", "worker",
          "-Q", queue_name("default"), "--concurrency=1", "--loglevel=WARNING",
@@ -125,6 +128,7 @@ def default_worker(tmp_path_factory):
     worker = Worker(port, process)
     try:
         worker.wait_for(lambda found: True, timeout=60)  # the port answers
+        assert not stale.exists()
         yield worker
     finally:
         process.terminate()
