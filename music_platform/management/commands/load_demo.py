@@ -1,11 +1,12 @@
 """Load the demo data of every app, in dependency order (used by `make run`). Idempotent.
 
-Catalog demo data is built by the project's own code. The chart history comes from the
-real Spotify CSVs under `settings.MUSIC_DATA_DIR` when they are there; without them (a
-fresh clone), a clearly labelled demo chart is computed from the demo's own listening
-once the analytics demo has created it.
+Catalog demo data is built by the project's own code. Our own platform charts get a month
+of history computed from the demo listening (what Beat computes day by day in production),
+once the analytics demo has created it. The Spotify global chart of January 2017 is
+backfilled from the real CSVs under `settings.MUSIC_DATA_DIR` when they are there.
 """
 
+from datetime import timedelta
 from importlib import import_module
 from importlib.util import find_spec
 from pathlib import Path
@@ -13,6 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 REAL_CHART = {
     "slug": "spotify-global-daily",
@@ -20,6 +22,7 @@ REAL_CHART = {
     "country": "global",
     "folder": "spotify_charts/global_daily_2017-01_clay-ol",  # under MUSIC_DATA_DIR
 }
+PLATFORM_HISTORY_DAYS = 30
 # (module, function) pairs run after the catalog and charts; an app without one is skipped.
 DEMO_STEPS = [
     ("analytics.demo", "seed_analytics_demo"),
@@ -45,13 +48,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         call_command("seed_demo", stdout=self.stdout)
-        has_real_chart = self.load_real_chart()
+        self.load_real_chart()
         for module_name, function_name in DEMO_STEPS:
             if find_spec(module_name):
                 result = getattr(import_module(module_name), function_name)()
                 self.stdout.write(f"{module_name}: {summarise(result)}")
-        if not has_real_chart:
-            self.load_demo_chart()
+        self.load_platform_charts()
 
     def load_real_chart(self) -> bool:
         """Backfill the real Spotify chart; False when its files are not there."""
@@ -64,8 +66,8 @@ class Command(BaseCommand):
         files = sorted(folder.glob("*.csv"))
         if not files:
             self.stdout.write(
-                f"No chart CSVs at {folder} (MUSIC_DATA_DIR); the demo chart will be "
-                "computed from the demo listening instead."
+                f"No chart CSVs at {folder} (MUSIC_DATA_DIR): the platform charts, "
+                "computed from the demo listening, are the only charts."
             )
             return False
         call_command(
@@ -78,14 +80,20 @@ class Command(BaseCommand):
         )
         return True
 
-    def load_demo_chart(self) -> None:
-        """The chart of the demo's own listening (the analytics rollups, by song and day)."""
-        from analytics.models import SongDailyStats
-        from charts.demo import seed_demo_chart
+    def load_platform_charts(self) -> None:
+        """A month of platform-chart history from the demo listening: the days up to
+        yesterday (Beat computes each finished day from then on). Left alone once there."""
+        from charts.models import ChartSnapshot
+        from charts.services.platform import PLATFORM_CHARTS
+        from music_platform.platform_charts import compute_platform_charts
 
-        result = seed_demo_chart(
-            daily_listening=SongDailyStats.objects.values_list(
-                "day", "song_id", "listeners", "plays"
-            ).iterator()
+        if ChartSnapshot.objects.filter(chart__slug=PLATFORM_CHARTS[0].slug).exists():
+            self.stdout.write("Platform charts already computed.")
+            return
+        yesterday = timezone.now().date() - timedelta(days=1)
+        days = [yesterday - timedelta(days=n) for n in range(PLATFORM_HISTORY_DAYS)]
+        results = compute_platform_charts(days=days)
+        self.stdout.write(
+            "platform charts: "
+            + ", ".join(f"{r.slug}={r.snapshots_written} snapshots" for r in results)
         )
-        self.stdout.write(f"charts.demo: {summarise(result)}")
