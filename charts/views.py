@@ -24,7 +24,9 @@ from rest_framework.pagination import BasePagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from catalog.caching import CATALOG, CatalogCachedReadMixin
 from charts import selectors, services
+from charts.caching import CHARTS
 from charts.models import Chart, ChartEntry, ChartSnapshot
 from charts.serializers import (
     ArtistPresenceSerializer,
@@ -163,7 +165,10 @@ class ChartListView(generics.ListAPIView):
 
 # A page of one snapshot's entries: ``entries()`` says which. (Comments, not docstrings, on
 # these bases: a docstring would become every subclass's description in the schema.)
-class _SnapshotEntriesView(ChartEndpoint, generics.ListAPIView):
+class _SnapshotEntriesView(CatalogCachedReadMixin, ChartEndpoint, generics.ListAPIView):
+    # Cached (common.cache): shared by anonymous callers and listeners, until a chart or
+    # catalog write.
+    cache_generations = (CATALOG, CHARTS)
     serializer_class = ChartEntrySerializer
     pagination_class = SnapshotPagination
     resolves_snapshot = True

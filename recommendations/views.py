@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.caching import CatalogCachedReadMixin
 from catalog.examples import EXAMPLE_SONG
 from catalog.selectors import song_visible_for
 from common.api import documents_query_errors, validated_query
@@ -195,8 +196,12 @@ class SimilarSongsView(APIView):
 
 
 @documents_query_errors(TrendingQuerySerializer)
-class TrendingSongsView(APIView):
+class TrendingSongsView(CatalogCachedReadMixin, APIView):
     permission_classes = [AllowAny]
+    # The scores themselves are cached for TRENDING_CACHE_SECONDS (recent listening is not
+    # a write that bumps a generation); the page is kept a minute on top of that, and goes
+    # at once when the catalog changes (a song hidden leaves trending).
+    cache_timeout = 60
 
     @extend_schema(
         parameters=[TrendingQuerySerializer],

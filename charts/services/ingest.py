@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 
+from charts.caching import charts_changed
 from charts.models import Chart, ChartEntry, ChartSnapshot, ChartTrack, IngestionRun
 from charts.parsers import (
     FeedValidationError,
@@ -125,6 +126,7 @@ def chart_ingest(
             for (key, entry), fields in zip(keyed[day], trends[day], strict=True)
         ]
         _copy_entries(rows)
+        charts_changed()
         # Subscribers of chart:<slug> learn of the new snapshot once it is committed.
         publish(
             f"chart:{chart.slug}",
@@ -165,6 +167,7 @@ def chart_snapshot_delete(*, snapshot: ChartSnapshot) -> int:
         chart, day = snapshot.chart, snapshot.date
         snapshot.delete()
         _, updated = _recompute_trends(chart, start=day, new={})
+        charts_changed()
     return updated
 
 
@@ -173,6 +176,7 @@ def chart_recompute_trends(*, chart: Chart) -> int:
     with transaction.atomic():
         Chart.objects.select_for_update().filter(pk=chart.pk).first()
         _, updated = _recompute_trends(chart, start=date.min, new={})
+        charts_changed()
     return updated
 
 

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from catalog.models import Artist, Song
+from charts.caching import charts_changed
 from charts.models import Chart, ChartEntry, ChartTrack
 from charts.normalization import (
     fold_text,
@@ -269,6 +270,7 @@ def chart_track_resolve(
             ChartTrack.MatchMethod.MANUAL if song or artist else ChartTrack.MatchMethod.NONE
         )
         track.save(update_fields=["song", "artist", "match_method"])
+        charts_changed()
         return ChartEntry.objects.filter(track=track).update(song=song, artist=artist)
 
 
@@ -322,3 +324,4 @@ def _copy_links_to_entries(track_ids: Sequence[int]) -> None:
             f"FROM {tracks} AS t WHERE e.track_id = t.id AND t.id = ANY(%s)",
             [list(track_ids)],
         )
+    charts_changed()
