@@ -261,10 +261,9 @@ def _visible_song_count(*, user, outer_field: str) -> Coalesce:
 def album_list(*, user) -> QuerySet[Album]:
     """Albums ``user`` may see with artist, genre, the count of songs they may see and
     whether they like it (``liked``, in the same query)."""
+    liked: Exists | Value = Value(False)
     if _is_authenticated(user):
         liked = Exists(AlbumLike.objects.filter(user_id=user.pk, album_id=OuterRef("pk")))
-    else:
-        liked = Value(False)
     return (
         albums_visible_to(user=user)
         .select_related("artist", "genre")
