@@ -132,6 +132,7 @@ def platform_charts_compute(
 
 def _feeds(spec: PlatformChart, ranked: dict[date, list[RankedRow]]) -> dict[date, ParsedFeed]:
     ids = {row[0] for rows in ranked.values() for row in rows}
+    names: dict[int, tuple[str, str, bool | None]]  # title, artist credit, explicit
     if spec.kind == KIND_ARTISTS:
         artists = Artist.objects.in_bulk(ids)
         names = {pk: (a.name, a.name, None) for pk, a in artists.items()}

@@ -206,7 +206,7 @@ def _match_songs_by_isrc(tracks: Sequence[ChartTrack]) -> None:
     isrcs = {t.isrc for t in tracks}
     if not isrcs:
         return
-    by_isrc: dict[str, tuple[int, int]] = {}
+    by_isrc: dict[str | None, tuple[int, int]] = {}
     for isrc, song_id, artist_id in (
         Song.objects.filter(isrc__in=isrcs)
         .order_by("-is_visible", "-is_public", "id")

@@ -1,6 +1,7 @@
 """The staff charts dashboard at /admin/charts/dashboard/: the page, its JSON, a real browser."""
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
@@ -198,9 +199,9 @@ def test_the_analytics_dashboard_has_a_charts_panel():
         '<script src="/static/charts/panel.js"></script>',
     ):
         assert needle in html, needle
-    script = open(finders.find("charts/panel.js")).read()
+    script = Path(finders.find("charts/panel.js")).read_text()
     assert "window.followChart(" in script and '"new snapshot "' in script
-    socket = open(finders.find("charts/chart_socket.js")).read()
+    socket = Path(finders.find("charts/chart_socket.js")).read_text()
     assert 'channel: "chart:" + slug' in socket and 'body.event === "snapshot_ingested"' in socket
 
 
