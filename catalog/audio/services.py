@@ -104,6 +104,7 @@ class _Before:
     """What a re-process changes, to put back when its run cannot be queued."""
 
     generation: str
+    task_id: str
     status: str
     failure_reason: str
     loudness_lufs: float | None
@@ -119,7 +120,7 @@ def _restore_unqueued(song_id: int, generation: str, before: _Before) -> None:
     audio = _current(song_id, generation, lock=True)
     if audio is None:  # replaced or deleted meanwhile: nothing of ours to undo
         return
-    audio.generation = before.generation
+    audio.generation, audio.task_id = before.generation, before.task_id
     audio.failure_reason = before.failure_reason
     audio.loudness_lufs, audio.replay_gain_db = before.loudness_lufs, before.replay_gain_db
     audio.waveform, audio.processed_at = before.waveform, before.processed_at
@@ -238,6 +239,7 @@ def song_audio_reprocess(*, song_id: int) -> str | None:
     live = _live_generations(audio)
     before = _Before(
         generation=audio.generation,
+        task_id=audio.task_id,
         status=Song.objects.values_list("audio_status", flat=True).get(pk=song_id),
         failure_reason=audio.failure_reason,
         loudness_lufs=audio.loudness_lufs,

@@ -79,8 +79,9 @@ def test_a_reprocess_the_queue_cannot_take_leaves_a_ready_song_as_it_was(
 
     after = SongAudio.objects.get(song=song)
     assert Song.objects.get(pk=song.pk).audio_status == AudioStatus.READY
-    assert (after.generation, after.failure_reason, after.processed_at) == (
+    assert (after.generation, after.task_id, after.failure_reason, after.processed_at) == (
         before.generation,
+        before.task_id,
         "",
         before.processed_at,
     )
