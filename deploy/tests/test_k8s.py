@@ -26,6 +26,7 @@ CUSTOM_KINDS = {
     ("keda.sh/v1alpha1", "ScaledObject"),
     ("keda.sh/v1alpha1", "TriggerAuthentication"),
     ("postgresql.cnpg.io/v1", "Cluster"),
+    ("monitoring.coreos.com/v1", "PodMonitor"),
 }
 # Secrets created by operators, with the keys they document.
 OPERATOR_SECRETS = {"mp-db-app": {"uri", "username", "password", "host", "port", "dbname"}}
@@ -208,6 +209,11 @@ def test_every_configmap_and_secret_reference_exists(docs):
     for auth in by_kind(docs, "TriggerAuthentication").values():
         for ref in auth["spec"]["secretTargetRef"]:
             assert ref["key"] in secrets[ref["name"]]
+    for monitor in by_kind(docs, "PodMonitor").values():
+        for endpoint in monitor["spec"]["podMetricsEndpoints"]:
+            if "bearerTokenSecret" in endpoint:
+                ref = endpoint["bearerTokenSecret"]
+                assert ref["key"] in secrets[ref["name"]]
 
 
 def test_every_process_runs_with_one_worker_deployment_per_queue(docs):
@@ -254,6 +260,27 @@ def test_production_runs_postgresql_with_a_replica_and_scales_workers_on_queue_d
         assert trigger["authenticationRef"]["name"] in by_kind(docs, "TriggerAuthentication")
     ingress = next(iter(by_kind(docs, "Ingress").values()))
     assert ingress["spec"]["tls"]
+
+
+def test_prometheus_scrapes_every_process_that_exports_metrics():
+    docs = render("production")
+    (monitor,) = by_kind(docs, "PodMonitor").values()
+    (expression,) = monitor["spec"]["selector"]["matchExpressions"]
+    ports = {endpoint["port"] for endpoint in monitor["spec"]["podMetricsEndpoints"]}
+    scraped = set()
+    for name, deployment in by_kind(docs, "Deployment").items():
+        template = deployment["spec"]["template"]
+        annotations = template["metadata"].get("annotations", {})
+        if annotations.get("prometheus.io/scrape") != "true":
+            continue
+        container = template["spec"]["containers"][0]
+        named = {p["name"]: p["containerPort"] for p in container["ports"]}
+        # the annotation's port is a port of the pod, and the PodMonitor scrapes it by name
+        assert int(annotations["prometheus.io/port"]) in named.values(), name
+        assert template["metadata"]["labels"][expression["key"]] in expression["values"]
+        assert ports & set(named), name
+        scraped.add(name)
+    assert scraped == {"web", "realtime"} | {f"worker-{q}" for q in routed_queues()}
 
 
 def test_dev_has_no_operator_resources():
