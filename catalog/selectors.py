@@ -467,6 +467,7 @@ def playlist_export_document(*, playlist: Playlist, user) -> dict[str, Any]:
             "snapshot_id": playlist.snapshot_id,
         },
         "songs": [
-            {"position": entry.visible_position, **song_export_row(entry.song)} for entry in entries
+            {"position": entry.visible_position, **song_export_row(entry.song)}  # type: ignore[attr-defined]  # annotated
+            for entry in entries
         ],
     }
