@@ -23,6 +23,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Signal handlers: the workers' Prometheus metrics (idle unless CELERY_METRICS_PORT is set)
-# and the replica router's per-task reset of its read-your-writes pin.
+# and the replica router's pin of every task to the primary.
 import music_platform.db_router  # noqa: E402,F401
 import music_platform.worker_metrics  # noqa: E402,F401

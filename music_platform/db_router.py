@@ -7,9 +7,11 @@ primary (``default``):
 
 - every write, and every read of any other app (accounts, catalog, playlists: a listener
   expects to see the change just made);
-- read-your-writes: once a request or a Celery task has written anything, its later reads go
-  to the primary until it ends (``PrimaryPinMiddleware`` and a ``task_prerun`` handler reset
-  the pin), so an ingest that reads back what it stored never sees a lagging replica;
+- read-your-writes: once a request has written anything, its later reads go to the primary
+  until it ends (``PrimaryPinMiddleware`` resets the pin per request), so an ingest that reads
+  back what it stored never sees a lagging replica;
+- Celery tasks: a task is enqueued after the commit of the rows it works on, and a replica
+  may not have them yet, so tasks read the primary throughout (``task_prerun`` pins);
 - reads inside a transaction on the primary (``transaction.atomic``): a transaction reads its
   own snapshot, and a replica's would be a different one;
 - reads of an object loaded from a database follow that object (``instance`` hint).
@@ -100,5 +102,5 @@ class PrimaryPinMiddleware:
 
 
 @signals.task_prerun.connect
-def _unpin_for_each_task(**_: Any) -> None:
-    unpin()
+def _tasks_read_the_primary(**_: Any) -> None:
+    pin_to_primary()

@@ -57,7 +57,7 @@ def main() -> None:
     seen["pinned_after_write"] = db_router.read_alias(Chart)
     seen["read_after_write_sees_it"] = Chart.objects.filter(slug="on-primary-only").exists()
 
-    # A new request (or task) starts unpinned: its chart reads go to the replica.
+    # A new request starts unpinned: its chart reads go to the replica.
     db_router.unpin()
     seen["fresh_read_sees_it"] = Chart.objects.filter(slug="on-primary-only").exists()
     with transaction.atomic():
@@ -84,6 +84,13 @@ def main() -> None:
     db_router.pin_to_primary()
     seen["api_charts_from_pinned_thread"] = api_chart_slugs(client)
     seen["route_after_request"] = db_router.read_alias(Chart)
+    # A Celery task reads the primary: the rows it was enqueued for may not be replicated yet.
+    from celery import signals
+
+    db_router.unpin()
+    signals.task_prerun.send(sender=None, task_id="t", task=None)
+    seen["route_in_task"] = db_router.read_alias(Chart)
+    seen["task_sees_new_chart"] = Chart.objects.filter(slug="on-primary-only").exists()
     print(json.dumps(seen, sort_keys=True))
 
 
