@@ -29,6 +29,7 @@ def snapshot() -> dict:
     }
 
 
+@pytest.mark.slow
 def test_seed_is_complete_and_idempotent(client_for):
     first = seed_catalog_demo()
     before = snapshot()

@@ -8,6 +8,7 @@ from recommendations.engine import Recommender
 from recommendations.evaluation import HETREC_FOLDER, evaluate, hetrec_path
 
 
+@pytest.mark.slow
 @pytest.mark.realdata(HETREC_FOLDER)
 def test_quality_targets_on_lastfm_hetrec(music_data_dir: Path) -> None:
     metrics = evaluate(Recommender, hetrec_path(music_data_dir), seed=42)

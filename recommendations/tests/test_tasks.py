@@ -55,6 +55,7 @@ def test_refresh_endpoint_runs_the_task(worker, client_for):
     assert RecommendationLog.objects.filter(kind="refresh", user=user, status="success").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_nightly_build_then_refreshes_active_listeners(worker):
     songs = SongFactory.create_batch(4)
