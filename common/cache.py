@@ -2,18 +2,19 @@
 
 One mechanism for every app:
 
-- **Generations.** A named counter in Redis (``"catalog"``, ``"charts"``, ``"trending"``,
-  ``"album-likes:user:7"``...). A cached response is stored under a key that holds the
-  current value of every generation it depends on, so a write only has to bump the
-  generation (``bump_generations``, by the owning app's services) and every response built
-  before it stops being found: no key listing, no stale read after the write.
+- **Generations.** A named counter in Redis (``"catalog"``, ``"charts"``,
+  ``"album-likes:user:7"``...). A cached response is stored with the values of the
+  generations it depends on, read before it was built, and is served only while they are
+  still current (fetched with it, in one round trip), so a write only has to bump the
+  generation (``bump_generations``, by the owning app) and every response built before it
+  is stale: no key listing, no stale read after the write.
   Bumps happen at once and again after commit: a reader that saw the old rows before the
   commit cached them under a value nobody asks for any more once the second bump is done.
   A generation that is missing (never bumped, or evicted) starts at the clock in
   nanoseconds, never at a value an older key may hold.
 - **Response cache.** ``CachedReadMixin`` on a DRF view serves a GET from Redis when the
   same query was answered for the same audience under the same generations: the body is
-  stored rendered (bytes), so a hit costs two Redis round trips and no SQL. Only 200s are
+  stored rendered (bytes), so a hit costs one Redis round trip and no SQL. Only 200s are
   stored. Which callers share a response is the view's ``cache_audience``: ``None`` means
   "not stored" (callers who see private content), ``"public"`` a response every caller of
   that audience gets, anything else (``"user:7"``) a response of that caller alone.
@@ -168,6 +169,7 @@ class CachedReadMixin:
     cache_max_age: int = PUBLIC_MAX_AGE
 
     _cache_key: str | None = None
+    _cache_generations: tuple[int, ...] = ()
 
     def cache_audience(self, request) -> str | None:
         """Who shares the response: anonymous callers share the public one; by default a
@@ -177,14 +179,7 @@ class CachedReadMixin:
     def cache_generation_names(self, request) -> Sequence[str]:
         return self.cache_generations
 
-    def _response_key(self, request) -> str | None:
-        audience = self.cache_audience(request)
-        if audience is None:
-            return None
-        names = self.cache_generation_names(request)
-        values = generations(names)
-        if values is None:
-            return None
+    def _response_key(self, request, audience: str) -> str:
         # Absolute URLs in bodies (covers, stream links) depend on the scheme and host.
         raw = "\x1f".join(
             [
@@ -194,7 +189,6 @@ class CachedReadMixin:
                 request.get_host(),
                 request.get_full_path(),
                 request.META.get("HTTP_ACCEPT", ""),
-                *map(str, values),
             ]
         )
         return RESPONSE_PREFIX + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
@@ -204,14 +198,25 @@ class CachedReadMixin:
         self._cache_key = None
         if request.method not in ("GET", "HEAD"):
             return
-        key = self._response_key(request)
-        if key is None:
+        audience = self.cache_audience(request)
+        if audience is None:
             return
-        self._cache_key = key
-        stored = cache.get(key)
-        if stored is None:
+        # One round trip: the generations and the stored response together. The response
+        # holds the generations it was built under; it is current only if they still are.
+        names = self.cache_generation_names(request)
+        key = self._response_key(request, audience)
+        generation_keys = [_generation_key(name) for name in names]
+        found = cache.get_many([*generation_keys, key])
+        values = tuple(found.get(k) for k in generation_keys)
+        if any(value is None for value in values):
+            values = generations(names)  # missing ones created (or Redis is down: None)
+            if values is None:
+                return
+        self._cache_key, self._cache_generations = key, values
+        stored = found.get(key)
+        if stored is None or stored[0] != values:
             return
-        content_type, body, etag = stored
+        _, content_type, body, etag = stored
         if _etag_matches(request, etag):
             raise _CachedHit(_not_modified(request, etag=etag, max_age=self.cache_max_age))
         response = HttpResponse(body, content_type=content_type)
@@ -237,7 +242,8 @@ class CachedReadMixin:
         etag = weak_etag(body)
         if self._cache_key is not None:
             response["X-Cache"] = "miss"
-            cache.set(self._cache_key, (response["Content-Type"], body, etag), self.cache_timeout)
+            stored = (self._cache_generations, response["Content-Type"], body, etag)
+            cache.set(self._cache_key, stored, self.cache_timeout)
         if _etag_matches(request, etag):
             return _not_modified(request, etag=etag, max_age=self.cache_max_age)
         conditional_headers(response, request, etag=etag, max_age=self.cache_max_age)
