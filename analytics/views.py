@@ -318,8 +318,10 @@ class ArtistEngagementView(APIView):
 class RecentPlaysPagination(CursorPagination):
     """Newest first, by when the play happened (ties by id); ``limit`` 1-100 (default 20).
 
-    A cursor that does not decode, or whose position is not a time, is a 400 naming
-    ``cursor`` (DRF would answer 404, or fail on the position in SQL).
+    A cursor that does not decode, or whose position is not a time, is a 404 "Invalid
+    cursor" like the events list's (a cursor is an opaque link to a page: any string is a
+    valid parameter, one that leads nowhere is not found); DRF alone would fail on a
+    position that is not a time when the query runs.
     """
 
     ordering = ("-occurred_at", "-id")
@@ -343,20 +345,14 @@ class RecentPlaysPagination(CursorPagination):
         return int(raw)
 
     def decode_cursor(self, request: Request):
-        invalid = serializers.ValidationError(
-            {self.cursor_query_param: [ErrorDetail("Invalid cursor.", code="invalid")]}
-        )
-        try:
-            cursor = super().decode_cursor(request)
-        except NotFound as exc:
-            raise invalid from exc
+        cursor = super().decode_cursor(request)  # NotFound when it does not decode
         if cursor is not None and cursor.position is not None:
             try:
                 position = parse_datetime(cursor.position)
             except ValueError:
                 position = None
             if position is None:
-                raise invalid
+                raise NotFound(self.invalid_cursor_message)
         return cursor
 
     def get_schema_operation_parameters(self, view):
@@ -368,11 +364,12 @@ class RecentPlaysPagination(CursorPagination):
                     {"minimum": 1, "maximum": self.max_page_size, "default": self.page_size}
                 )
             elif parameter["name"] == self.cursor_query_param:
-                parameter["description"] = "The `next` or `previous` link's cursor."
+                parameter["description"] = (
+                    "The `next` or `previous` link's cursor; one that leads nowhere is a 404."
+                )
         return parameters
 
 
-@extend_validation_errors(["invalid"], field_name="cursor", methods=["get"])
 @extend_validation_errors(["invalid"], field_name="limit", methods=["get"])
 class RecentlyPlayedView(generics.ListAPIView):
     permission_classes = [IsAuthenticated]

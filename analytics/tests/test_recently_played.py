@@ -142,10 +142,6 @@ def _cursor(raw: str) -> str:
         ({"limit": "101"}, "limit", "invalid"),
         ({"limit": "x"}, "limit", "invalid"),
         ({"limit": ""}, "limit", "blank"),
-        ({"cursor": "not base64 at all"}, "cursor", "invalid"),
-        ({"cursor": _cursor("o=abc")}, "cursor", "invalid"),
-        # Decodes, but its position is not a time: would fail in SQL without the check.
-        ({"cursor": _cursor("p=not-a-time")}, "cursor", "invalid"),
     ],
 )
 def test_bad_query_strings_are_400s(cast, content, client_for, query, attr, code):
@@ -157,6 +153,28 @@ def test_bad_query_strings_are_400s(cast, content, client_for, query, attr, code
     body = response.json()
     assert body["type"] == "validation_error"
     assert [(e["attr"], e["code"]) for e in body["errors"]] == [(attr, code)]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not base64 at all",
+        _cursor("o=abc"),
+        # Decodes, but its position is not a time: would fail in SQL without the check.
+        _cursor("p=not-a-time"),
+        _cursor("p=2026-13-45 25:00:00"),
+    ],
+)
+def test_a_cursor_that_leads_nowhere_is_a_404(cast, content, client_for, cursor):
+    play(cast.listener, content.public_song, minutes_ago=1)
+
+    response = client_for(cast.listener).get(URL, {"cursor": cursor})
+
+    assert response.status_code == 404, response.content
+    assert response.json() == {
+        "type": "client_error",
+        "errors": [{"code": "not_found", "detail": "Invalid cursor", "attr": None}],
+    }
 
 
 def test_a_cursor_from_the_api_is_accepted(cast, content, client_for):
