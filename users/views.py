@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from common.api import StrictQueryMixin
 from common.schema import ErrorResponseSerializer
 from users import selectors, services
 from users.lockout import LoginLocked
@@ -161,7 +162,13 @@ class TokenRefresh(TokenRefreshView):
     authentication_classes = []
 
     @extend_schema(
-        responses={200: TokenPairSerializer},
+        responses={
+            200: TokenPairSerializer,
+            401: OpenApiResponse(
+                ErrorResponseSerializer,
+                description="Invalid, expired, revoked or already used refresh token.",
+            ),
+        },
         summary="Trade a refresh token for a new pair",
         description="Refresh tokens rotate: the answer carries a new `access` and a new"
         " `refresh` token, and the refresh token sent stops working (a reuse is 401)."
@@ -305,10 +312,11 @@ class EmailConfirmView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class UserListView(generics.ListAPIView):
+class UserListView(StrictQueryMixin, generics.ListAPIView):
     permission_classes = [IsAdmin]
     serializer_class = UserAdminSerializer
     filter_backends = []
+    extra_query_params = ("role", "is_blocked", "search")
 
     @extend_schema(
         parameters=[
