@@ -7,7 +7,6 @@ import hashlib
 from collections.abc import Iterable, Sequence
 
 from django.db import connection, transaction
-from django.db.models import Q
 
 from catalog.models import Artist, Song
 from charts.caching import charts_changed
@@ -33,7 +32,7 @@ _ID_NAMESPACE = {SOURCE_SPOTIFY_CSV: "spotify"}
 _DEFAULT_NAMESPACE = "apple"
 _CATALOG_ID_FIELD = {"spotify": "spotify_id", "apple": "apple_id"}
 _MAX_KEY = 255
-_NAME_MATCH_CHUNK = 50
+_NAME_MATCH_CHUNK = 500
 TEXT_MAX = 500  # titles, artist credits and URLs of tracks and entries
 BATCH_SIZE = 2000
 
@@ -220,21 +219,30 @@ def _match_songs_by_isrc(tracks: Sequence[ChartTrack]) -> None:
 
 
 def _match_songs_by_name(tracks: Sequence[ChartTrack]) -> None:
-    # Trigram word similarity (GIN-indexed on the catalog) narrows the candidates in one
-    # query; the exact decision is the normalised-key comparison in Python.
-    condition = Q()
-    for track in tracks:
-        condition |= Q(
-            title__trigram_word_similar=strip_credits(track.title),
-            artist__name__trigram_word_similar=primary_artist(track.artist_name),
-        )
+    # Trigram word similarity (GIN-indexed on the catalog) narrows the candidates; the exact
+    # decision is the normalised-key comparison in Python. One query with a LATERAL probe
+    # per track: the same conditions OR-ed together made PostgreSQL test every song against
+    # every track (2.2 s per 50 tracks with a 4,500-song catalog; 0.36 s this way).
+    song, artist = Song._meta.db_table, Artist._meta.db_table
+    sql = f"""
+        SELECT id, title, artist_id, artist_name FROM (
+            SELECT DISTINCT s.id, s.title, s.artist_id, a.name AS artist_name,
+                   s.is_visible, s.is_public
+            FROM unnest(%s::text[], %s::text[]) AS q(title, artist)
+            JOIN LATERAL (
+                SELECT id, title, artist_id, is_visible, is_public FROM {song}
+                WHERE title %%> q.title
+            ) s ON true
+            JOIN {artist} a ON a.id = s.artist_id AND a.name %%> q.artist
+        ) found
+        ORDER BY is_visible DESC, is_public DESC, id"""
+    titles = [strip_credits(track.title) for track in tracks]
+    artists = [primary_artist(track.artist_name) for track in tracks]
     candidates: dict[str, tuple[int, int]] = {}
-    for song_id, title, artist_id, artist_name in (
-        Song.objects.filter(condition)
-        .order_by("-is_visible", "-is_public", "id")
-        .values_list("id", "title", "artist_id", "artist__name")
-    ):
-        candidates.setdefault(name_key(title, artist_name), (song_id, artist_id))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [titles, artists])
+        for song_id, title, artist_id, artist_name in cursor.fetchall():
+            candidates.setdefault(name_key(title, artist_name), (song_id, artist_id))
     for track in tracks:
         if track.name_key in candidates:
             track.song_id, track.artist_id = candidates[track.name_key]
@@ -242,15 +250,18 @@ def _match_songs_by_name(tracks: Sequence[ChartTrack]) -> None:
 
 
 def _match_artists_by_name(tracks: Sequence[ChartTrack]) -> None:
-    condition = Q()
-    for track in tracks:
-        condition |= Q(name__trigram_word_similar=primary_artist(track.artist_name))
+    sql = f"""
+        SELECT DISTINCT a.id, a.name FROM unnest(%s::text[]) AS q(name)
+        JOIN LATERAL (
+            SELECT id, name FROM {Artist._meta.db_table} WHERE name %%> q.name
+        ) a ON true
+        ORDER BY a.id"""
     candidates: dict[str, int] = {}
-    for artist_id, name in (
-        Artist.objects.filter(condition).order_by("id").values_list("id", "name")
-    ):
-        candidates.setdefault(normalize_artist(name), artist_id)
-        candidates.setdefault(fold_text(name), artist_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [[primary_artist(track.artist_name) for track in tracks]])
+        for artist_id, name in cursor.fetchall():
+            candidates.setdefault(normalize_artist(name), artist_id)
+            candidates.setdefault(fold_text(name), artist_id)
     for track in tracks:
         track.artist_id = candidates.get(track.artist_key) or candidates.get(
             fold_text(track.artist_name)
