@@ -16,12 +16,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         started = time.perf_counter()
-        before = selectors.chart_link_rates()
         looked_at, matched = services.chart_tracks_link()
-        after = selectors.chart_link_rates()
         self.stdout.write(
             f"{looked_at} unmatched tracks looked at, {matched} now matched "
-            f"({after['entries_linked'] - before['entries_linked']} entries newly linked) "
             f"in {time.perf_counter() - started:.1f} s."
         )
+        after = selectors.chart_link_rates()
         self.stdout.write(self.style.SUCCESS(f"All charts {selectors.format_link_rates(after)}."))
