@@ -10,19 +10,29 @@ class DefaultPagination(LimitOffsetPagination):
     default_limit = 20
     max_limit = 100
 
-    def _whole_number(self, request, name: str, default: int, minimum: int) -> int:
+    def _whole_number(
+        self, request, name: str, default: int, minimum: int, maximum: int | None = None
+    ) -> int:
         raw = request.query_params.getlist(name)
         if not raw:
             return default
-        if len(raw) > 1 or not raw[0].isdigit() or int(raw[0]) < minimum:
+        bounds = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        if (
+            len(raw) > 1
+            or not raw[0].isdigit()
+            or int(raw[0]) < minimum
+            or (maximum is not None and int(raw[0]) > maximum)
+        ):
             raise exceptions.ValidationError(
-                {name: [f"Give a whole number >= {minimum}, once."]}, code="invalid"
+                {name: [f"Give a whole number {bounds}, once."]}, code="invalid"
             )
         return int(raw[0])
 
     def get_limit(self, request):
-        limit = self._whole_number(request, self.limit_query_param, self.default_limit, 1)
-        return min(limit, self.max_limit)
+        # Above the documented maximum is a 400 like any other bad value, not quietly capped.
+        return self._whole_number(
+            request, self.limit_query_param, self.default_limit, 1, self.max_limit
+        )
 
     def get_offset(self, request):
         return self._whole_number(request, self.offset_query_param, 0, 0)

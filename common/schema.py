@@ -70,6 +70,15 @@ class ProjectAutoSchema(AutoSchema):
                 parameter["description"] = f"The {name[:-3].replace('_', ' ')}'s id."
             else:
                 parameter["description"] = f"The {owner}'s {name.replace('_', ' ')}."
+        # Strict query strings refuse a blank parameter (400 "blank"): say so in the schema,
+        # or a client (and the fuzzer) reads ``?search=`` as valid.
+        for parameter in parameters:
+            if parameter.get("in") != "query":
+                continue
+            schema = parameter.get("schema", {})
+            for part in (schema, schema.get("items", {})):
+                if part.get("type") == "string" and "enum" not in part:
+                    part.setdefault("minLength", 1)
         return parameters
 
     def _get_extra_validation_errors(self) -> dict[str, set[str]]:
