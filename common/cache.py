@@ -39,8 +39,11 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
 from rest_framework.response import Response
+
+from common.schema import ProjectAutoSchema
 
 GENERATION_PREFIX = "gen:"
 RESPONSE_PREFIX = "resp:"
@@ -147,6 +150,47 @@ def _not_modified(request, *, etag: str, max_age: int) -> HttpResponse:
     return response
 
 
+# --- the schema says so -------------------------------------------------------------------------
+
+_STRING = {"type": "string"}
+_RESPONSE_HEADERS = {
+    "ETag": {"schema": _STRING, "description": "Weak validator of the body, for If-None-Match."},
+    "Cache-Control": {
+        "schema": _STRING,
+        "description": "`public, max-age=60` for anonymous callers, else `private, no-cache`.",
+    },
+    "Vary": {"schema": _STRING, "description": "Includes `Authorization`."},
+}
+
+
+class CachedReadSchema(ProjectAutoSchema):
+    """GETs of a ``CachedReadMixin`` view: the ``If-None-Match`` header, the caching headers
+    of a 200 and the 304 answer, in the OpenAPI schema."""
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self.method == "GET":
+            parameters.append(
+                OpenApiParameter(
+                    "If-None-Match",
+                    str,
+                    OpenApiParameter.HEADER,
+                    description="The ETag of a copy you hold: 304 without a body if current.",
+                )
+            )
+        return parameters
+
+    def _get_response_bodies(self, direction="response"):
+        bodies = super()._get_response_bodies(direction)
+        if self.method == "GET" and direction == "response" and "200" in bodies:
+            bodies["200"].setdefault("headers", {}).update(_RESPONSE_HEADERS)
+            bodies["304"] = {
+                "description": "Not modified: the If-None-Match ETag is current (no body).",
+                "headers": _RESPONSE_HEADERS,
+            }
+        return bodies
+
+
 # --- the view mixin ----------------------------------------------------------------------------
 
 
@@ -164,6 +208,7 @@ class CachedReadMixin:
     ``initial``), before anything the view resolves itself.
     """
 
+    schema = CachedReadSchema()
     cache_generations: Sequence[str] = ()
     cache_timeout: int = DEFAULT_TIMEOUT
     cache_max_age: int = PUBLIC_MAX_AGE

@@ -16,7 +16,7 @@ from rest_framework.renderers import JSONRenderer
 from catalog import selectors, services
 from catalog.admin import AlbumAdmin
 from catalog.audio.services import song_audio_fail
-from catalog.filters import MAX_BATCH_IDS
+from catalog.filters import IDS_PATTERN, MAX_BATCH_IDS
 from catalog.models import Album, AudioStatus, Song, SongAudio
 from catalog.serializers import AlbumDetailSerializer, AlbumSerializer, SongSerializer
 from catalog.tests import audio_fixtures as af
@@ -433,7 +433,7 @@ def test_ids_for_insiders_include_what_they_may_see(content, cast, client_for):
 
 @pytest.mark.parametrize(
     "value",
-    ["abc", "1,,2", "1,-2", "0", "1.5", "1;2", "99999999999999999999", "١", "1,x"]
+    ["abc", "1,,2", "1,-2", "0", "01", " 1", "1,", "1.5", "1;2", "9999999999999999999", "١"]
     + [",".join(str(i) for i in range(1, MAX_BATCH_IDS + 2))],
 )
 def test_bad_ids_are_a_400_naming_the_parameter(client_for, value, db):
@@ -449,6 +449,18 @@ def test_bad_ids_are_a_400_naming_the_parameter(client_for, value, db):
             }
         ],
     }
+
+
+def test_the_schema_documents_ids_conditional_requests_and_304(client_for, db):
+    schema = client_for(None).get("/api/schema/?format=json").json()
+    songs = schema["paths"]["/api/v1/songs/"]["get"]
+    ids = next(p for p in songs["parameters"] if p["name"] == "ids")
+    assert ids["schema"]["pattern"] == IDS_PATTERN
+    for path in ["/api/v1/songs/", "/api/v1/albums/{id}/", "/api/v1/charts/{slug}/"]:
+        operation = schema["paths"][path]["get"]
+        assert "304" in operation["responses"]
+        assert "ETag" in operation["responses"]["200"]["headers"]
+        assert any(p["name"] == "If-None-Match" for p in operation["parameters"])
 
 
 def test_fifty_ids_are_fine_and_cost_the_same_queries_as_one(
