@@ -312,6 +312,9 @@ class EmailConfirmView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_validation_errors(["invalid_choice"], field_name="role", methods=["get"])
+@extend_validation_errors(["invalid"], field_name="is_blocked", methods=["get"])
+@extend_validation_errors(["max_length"], field_name="search", methods=["get"])
 class UserListView(StrictQueryMixin, generics.ListAPIView):
     permission_classes = [IsAdmin]
     serializer_class = UserAdminSerializer
