@@ -34,6 +34,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
@@ -252,11 +253,14 @@ class CachedReadMixin:
         key = self._response_key(request, audience)
         generation_keys = [_generation_key(name) for name in names]
         found = cache.get_many([*generation_keys, key])
-        values = tuple(found.get(k) for k in generation_keys)
-        if any(value is None for value in values):
+        raw_values: list[Any] = [found.get(k) for k in generation_keys]
+        values: tuple[int, ...] | None
+        if any(value is None for value in raw_values):
             values = generations(names)  # missing ones created (or Redis is down: None)
-            if values is None:
-                return
+        else:
+            values = tuple(int(value) for value in raw_values)
+        if values is None:
+            return
         self._cache_key, self._cache_generations = key, values
         stored = found.get(key)
         if stored is None or stored[0] != values:
