@@ -19,6 +19,16 @@ before each run, so cached endpoints start cold and warm up inside the first rou
 
 Targets (issue 12): every endpoint >= 0.35 of trivial; songs list anonymous, song detail,
 album detail, chart page >= 0.6; the 304 >= 0.8.
+
+Measured 2026-11-26 on the shared 2-CPU development machine (load average 7-8 from other
+work during both runs), 3 rounds x 3 s, trivial view ~1,330-1,410 req/s in both runs;
+req/s (ratio) before (commit 6c17b4f) -> after (response cache, orjson, lean serializers):
+songs?limit=20 anon 47 (0.04) -> 625 (0.44); songs?limit=100 listener 29 (0.02) -> 259
+(0.18); song detail 171 (0.13) -> 493 (0.35); its 304 -> 466 (0.33); albums?limit=20 63
+(0.05) -> 673 (0.48); album detail 79 (0.06) -> 654 (0.46); search 15 (0.01) -> 732 (0.52);
+chart page 87 (0.07) -> 577 (0.41); trending 74 (0.06) -> 534 (0.38). A hit is one Redis
+MGET; on this loaded machine that round trip (waiting for redis-server to be scheduled)
+is most of what separates a hit or a 304 from the trivial view.
 """
 
 from __future__ import annotations
