@@ -1,26 +1,73 @@
 """Property-based fuzzing of the whole API from its own OpenAPI schema (schemathesis).
 
-Every operation gets a bounded number of generated requests, authenticated as a normal
-listener; any 5xx or a response that contradicts the schema fails the test. Endpoints
-added later are covered automatically because the schema is read at collection time.
+Every operation gets a bounded number of generated requests, valid and invalid ones
+(schemathesis' positive and negative generation), sent as each role in turn: anonymous,
+listener, artist, editor and admin. Every check schemathesis has runs on every response
+(no 5xx, the response matches the schema, invalid data is rejected with a 4xx, valid data is
+not, declared auth is not ignored, deleted resources stay gone, headers and content types as
+declared...). Endpoints added later are covered automatically: the schema is read at
+collection time.
 """
 
 import pytest
 import schemathesis
 from django.core import signals
 from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from rest_framework_simplejwt.tokens import RefreshToken
-from schemathesis.checks import content_type_conformance, not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from catalog.tests.factories import PlaylistFactory, SongFactory
+from catalog.tests.factories import AlbumFactory, OwnedArtistFactory, PlaylistFactory, SongFactory
 from music_platform.wsgi import application
-from users.tests.factories import UserFactory
+from users.tests.factories import AdminFactory, ArtistUserFactory, EditorFactory, UserFactory
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
-FUZZ_CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+# A 400 for schema-valid input is a bug (the schema promises more than the API takes) unless
+# the input is wrong in a way no schema can say: an id or slug that names nothing, a token or
+# password that is not the right one, a cursor the server did not issue, a rule across
+# fields, a date window relative to today. Those, and only those, pass
+# ``positive_data_acceptance``.
+SEMANTIC_REFUSALS = {
+    "does_not_exist",  # a well-formed reference to a row that is not there
+    "not_found",
+    "invalid_token",  # e-mail confirmation and password-reset links
+    "wrong_password",
+    "token_not_valid",
+}
+SEMANTIC_REFUSALS_BY_ATTR = {
+    ("cursor", "invalid"),  # cursors are opaque: only ones the server issued work
+    ("refresh", "invalid"),  # a refresh token is only valid if the server signed it
+    ("non_field_errors", "invalid"),  # a rule across fields (e.g. song, or title and artist)
+    ("from", "invalid"),  # date windows bounded relative to today
+    ("to", "invalid"),
+}
+
+
+def _semantic_refusal(response) -> bool:
+    if response.status_code != 400:
+        return False
+    try:
+        errors = response.json()["errors"]
+    except (ValueError, KeyError, TypeError):
+        return False
+    return bool(errors) and all(
+        error["code"] in SEMANTIC_REFUSALS
+        or (error["attr"], error["code"]) in SEMANTIC_REFUSALS_BY_ATTR
+        or (str(error["attr"]).endswith("occurred_at") and error["code"] == "min_value")
+        for error in errors
+    )
+
+
+@schemathesis.check
+def positive_data_acceptance_but_semantic_refusals(ctx, response, case):
+    """``positive_data_acceptance``, except for the refusals above."""
+    if _semantic_refusal(response):
+        return None
+    return positive_data_acceptance(ctx, response, case)
+
+
+FUZZ_ROLES = ["anonymous", "listener", "artist", "editor", "admin"]
 
 
 @pytest.fixture
@@ -33,23 +80,86 @@ def keep_db_connection():
     signals.request_finished.connect(close_old_connections)
 
 
-@pytest.fixture
-def listener_token(db, keep_db_connection):
-    user = UserFactory(username="fuzzer")
+def _account(role: str):
+    if role == "anonymous":
+        return None
+    if role == "artist":
+        user = ArtistUserFactory(username="fuzz-artist")
+        artist = OwnedArtistFactory(user=user)
+        album = AlbumFactory(artist=artist)
+        SongFactory.create_batch(2, artist=artist, album=album)
+        return user
+    factory = {"listener": UserFactory, "editor": EditorFactory, "admin": AdminFactory}[role]
+    return factory(username=f"fuzz-{role}")
+
+
+@pytest.fixture(params=FUZZ_ROLES)
+def fuzz_role(request, db, keep_db_connection) -> tuple[str, dict[str, str]]:
     SongFactory.create_batch(3)
+    user = _account(request.param)
+    if user is None:
+        PlaylistFactory(is_public=True)
+        return request.param, {}
     PlaylistFactory(owner=user)
-    return str(RefreshToken.for_user(user).access_token)
+    return request.param, {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
+
+
+# Failures this run still finds (2026-11-26), each a real disagreement between the schema and
+# the API, left to the apps' owners. Strict xfail: an operation listed here that passes fails
+# the run, so a fix must remove its line; anything not listed fails as usual.
+_SIGNED_IN = ("listener", "artist", "editor", "admin")
+KNOWN_FAILURES: dict[str, tuple[tuple[str, ...], str]] = {
+    "GET /api/v1/albums/": (
+        tuple(FUZZ_ROLES),
+        "filter 'artist' is documented as a number without minimum; artist=0 is a 400",
+    ),
+    "GET /api/v1/songs/": (
+        tuple(FUZZ_ROLES),
+        "filters: artist=0 is a 400 min_value, album=0 'Expected pk value, received str'",
+    ),
+    "GET /api/v1/charts/{slug}/history/": (
+        tuple(FUZZ_ROLES),
+        "'title' and 'artist' must come together, which the schema does not say",
+    ),
+    "GET /api/v1/recommendations/": (
+        tuple(FUZZ_ROLES),
+        "seed_artists/seed_tracks documented without the id minimum of 1",
+    ),
+    "POST /api/v1/albums/": (_SIGNED_IN, "multipart input refused although schema-valid"),
+    "POST /api/v1/songs/": (_SIGNED_IN, "multipart input refused although schema-valid"),
+    "POST /api/v1/artists/": (_SIGNED_IN, "multipart input accepted against the schema"),
+    "POST /api/v1/playlists/": (_SIGNED_IN, "multipart input accepted against the schema"),
+    "POST /api/v1/analytics/events/": (
+        _SIGNED_IN,
+        "schema-valid events refused (position_ms/action rules not in the schema)",
+    ),
+    "PATCH /api/v1/users/me/": (_SIGNED_IN, "a blank email is accepted against the schema"),
+    "PUT /api/v1/users/me/preferences/": (
+        _SIGNED_IN,
+        "multipart without the list fields: 'required', the schema says optional",
+    ),
+}
 
 
 @pytest.mark.slow
 @schema.parametrize()
 @settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     derandomize=True,
+    # No shrinking: a failure already names the request (curl line); shrinking one could take
+    # minutes and the run is meant to stay bounded.
+    phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
-def test_api_conforms_to_its_schema(case, listener_token):
+def test_api_conforms_to_its_schema(case, fuzz_role, request):
+    role, headers = fuzz_role
+    roles, reason = KNOWN_FAILURES.get(case.operation.label, ((), ""))
+    if role in roles:
+        # Strict: once fixed, the XPASS fails the run until the entry is removed.
+        request.applymarker(pytest.mark.xfail(reason=f"known: {reason}", strict=True))
     case.call_and_validate(
-        headers={"Authorization": f"Bearer {listener_token}"}, checks=FUZZ_CHECKS
+        headers=headers,
+        excluded_checks=[positive_data_acceptance],
+        additional_checks=[positive_data_acceptance_but_semantic_refusals],
     )
