@@ -45,7 +45,15 @@ class IdListField(forms.Field):
         return list(dict.fromkeys(int(part) for part in str(value).split(",")))
 
 
-@extend_schema_field({"type": "string", "pattern": IDS_PATTERN, "example": "3,1,2"})
+IDS_DESCRIPTION = (
+    f"Songs by id, comma-separated (at most {MAX_BATCH_IDS}), in the order given; "
+    "those the caller may not see are left out"
+)
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": IDS_PATTERN, "example": "3,1,2", "description": IDS_DESCRIPTION}
+)
 class IdListFilter(django_filters.Filter):
     """Batch lookup by ids, in the order asked; ids the caller may not see are left out (the
     queryset is already the caller's visible songs)."""
@@ -104,10 +112,7 @@ class SongFilter(django_filters.FilterSet):
     genre = django_filters.CharFilter(field_name="genre__slug", max_length=64, label="Genre slug")
     year = YearFilter(field_name="year", label="Release year")
     search = _search_filter(selectors.song_search)
-    ids = IdListFilter(
-        label=f"Songs by id, comma-separated (at most {MAX_BATCH_IDS}), in the order given; "
-        "those the caller may not see are left out"
-    )
+    ids = IdListFilter(label=IDS_DESCRIPTION)
 
     class Meta:
         model = Song
