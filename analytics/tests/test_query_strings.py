@@ -158,7 +158,8 @@ def test_event_filters_and_page_size_are_documented_with_their_bounds():
         "maximum": 500,
         "default": 50,
     }
-    assert parameters["to"]["schema"] == {"type": "string", "format": "date-time"}
+    # a blank parameter is a 400, so the schema says a string has at least one character
+    assert parameters["to"]["schema"] == {"type": "string", "format": "date-time", "minLength": 1}
     assert parameters["action"]["schema"]["enum"] == ["play", "complete", "skip", "like", "share"]
 
 
