@@ -46,7 +46,7 @@ from analytics.sql import (
     WATERMARK,
     WATERMARK_NAME,
     queryset_sql,
-    server_side_cursor,
+    read_cursor,
 )
 from catalog.models import Artist, Song
 from catalog.selectors import sees_everything, song_visibility_q
@@ -226,7 +226,7 @@ def _range_params(date_from: date, date_to: date, **extra: Any) -> dict[str, Any
 def _fetch_one(sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
     """Run one read with server-side parameters, so that psycopg prepares the statement
     after a few runs on a connection: these statements take longer to plan than to run."""
-    wrapped = server_side_cursor()
+    wrapped = read_cursor()
     with wrapped as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
@@ -772,7 +772,7 @@ def _listener_scores(
     SELECT k, listeners, plays, damped FROM scores WHERE true {song_filter.replace("{k}", "k")}
     ORDER BY damped DESC, listeners DESC, k LIMIT %(limit)s
     """
-    with server_side_cursor() as cursor:
+    with read_cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [(key, listeners, plays, float(damped)) for key, listeners, plays, damped in rows]

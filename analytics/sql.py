@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.backends.utils import CursorWrapper
 from django.db.models import QuerySet
 
@@ -49,10 +49,12 @@ GENRE = Genre._meta.db_table
 USERS = get_user_model()._meta.db_table
 
 
-def server_side_cursor() -> CursorWrapper:
+def server_side_cursor(using: str = DEFAULT_DB_ALIAS) -> CursorWrapper:
     """A cursor that sends parameters separately (server-side binding) instead of quoting
     them into the SQL text: much cheaper for big arrays, and lets psycopg prepare repeated
-    statements. Wrapped like Django's own cursors, so query logging and counting see it."""
+    statements. Wrapped like Django's own cursors, so query logging and counting see it.
+    Writes use the primary (the default); reads ask ``read_cursor``."""
+    connection = connections[using]
     connection.ensure_connection()
     raw_connection = connection.connection
     assert raw_connection is not None  # ensure_connection() opened it
@@ -65,6 +67,13 @@ def server_side_cursor() -> CursorWrapper:
     if connection.queries_logged:
         return connection.make_debug_cursor(raw)
     return connection.make_cursor(raw)
+
+
+def read_cursor() -> CursorWrapper:
+    """A server-side-binding cursor on the database analytics reads go to: the database
+    routers decide, as for the ORM (a replica when ``DATABASE_REPLICA_URL`` is set, the
+    primary after a write in the same request, in a task or in a transaction)."""
+    return server_side_cursor(router.db_for_read(m.ListeningEvent) or DEFAULT_DB_ALIAS)
 
 
 _PLACEHOLDER = re.compile(r"%s")

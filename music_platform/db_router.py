@@ -20,8 +20,9 @@ The replica is never migrated: it replays the primary's WAL. Without a replica t
 answers ``None`` everywhere and Django's defaults apply.
 
 Raw SQL through ``django.db.connection`` is always the primary; a selector that wants the
-replica for raw SQL asks ``read_alias(model)`` for the alias and uses
-``connections[alias].cursor()``.
+replica for raw SQL asks Django's ``router.db_for_read(model)`` for the alias (apps cannot
+import this module) and uses ``connections[alias]``: analytics' selectors do, through
+``analytics.sql.read_cursor``.
 """
 
 from __future__ import annotations

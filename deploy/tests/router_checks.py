@@ -33,6 +33,14 @@ def database_of(alias: str) -> str:
         return cursor.fetchone()[0]
 
 
+def analytics_sql_database() -> str:
+    from analytics.sql import read_cursor
+
+    with read_cursor() as cursor:
+        cursor.execute("SELECT current_database()")
+        return cursor.fetchone()[0]
+
+
 def api_chart_slugs(client: Client) -> list[str]:
     cache.clear()  # the list must come from a database, not from Redis
     response = client.get("/api/v1/charts/", {"limit": 100})
@@ -56,6 +64,12 @@ def main() -> None:
     ChartFactory(slug="on-primary-only")
     seen["pinned_after_write"] = db_router.read_alias(Chart)
     seen["read_after_write_sees_it"] = Chart.objects.filter(slug="on-primary-only").exists()
+
+    # Analytics' raw SQL (selectors) follows the router like the ORM: the primary while
+    # pinned by the write above, the replica once a new request starts.
+    seen["analytics_sql_after_write"] = analytics_sql_database()
+    db_router.unpin()
+    seen["analytics_sql"] = analytics_sql_database()
 
     # A new request starts unpinned: its chart reads go to the replica.
     db_router.unpin()

@@ -76,6 +76,9 @@ def test_chart_and_analytics_reads_go_to_the_replica_writes_and_their_reads_to_t
         # read-your-writes: after a write, reads stay on the primary
         "pinned_after_write": "default",
         "read_after_write_sees_it": True,
+        # analytics' raw SQL reads follow the same rule as the ORM
+        "analytics_sql_after_write": primary,
+        "analytics_sql": replica,
         # a fresh request reads charts from the replica, which has not got the row
         "fresh_read_sees_it": False,
         # inside a transaction reads use the primary's snapshot
