@@ -105,8 +105,8 @@ def fuzz_role(request, db, keep_db_connection) -> tuple[str, dict[str, str]]:
 
 
 # Failures this run still finds (2026-11-26), each a real disagreement between the schema and
-# the API, left to the apps' owners. Strict xfail: an operation listed here that passes fails
-# the run, so a fix must remove its line; anything not listed fails as usual.
+# the API, left to the apps' owners: expected failures (XPASS in the summary once fixed);
+# anything not listed fails as usual.
 _SIGNED_IN = ("listener", "artist", "editor", "admin")
 KNOWN_FAILURES: dict[str, tuple[tuple[str, ...], str]] = {
     "GET /api/v1/albums/": (
@@ -156,8 +156,9 @@ def test_api_conforms_to_its_schema(case, fuzz_role, request):
     role, headers = fuzz_role
     roles, reason = KNOWN_FAILURES.get(case.operation.label, ((), ""))
     if role in roles:
-        # Strict: once fixed, the XPASS fails the run until the entry is removed.
-        request.applymarker(pytest.mark.xfail(reason=f"known: {reason}", strict=True))
+        # Not strict: some of these fail only on some generated examples (an XPASS is then
+        # reported, not failed), and schemathesis' pytest plugin cannot report a strict XPASS.
+        request.applymarker(pytest.mark.xfail(reason=f"known: {reason}", strict=False))
     case.call_and_validate(
         headers=headers,
         excluded_checks=[positive_data_acceptance],
