@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from drf_spectacular.drainage import set_override
 
 MAX_ID = 2**63 - 1  # PostgreSQL bigint
 
@@ -15,3 +16,9 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+        # The schema states the bounds (an integer, not a "number", from 1), so a client and
+        # the fuzzer know that 0 or 1.5 is a 400; the label stays the parameter's description.
+        schema = {"type": "integer", "minimum": kwargs["min_value"], "maximum": kwargs["max_value"]}
+        if kwargs.get("label"):
+            schema["description"] = str(kwargs["label"])
+        set_override(self, "field", schema)

@@ -1,9 +1,13 @@
 """Input validation and output shapes of the recommendation endpoints."""
 
+import re
+
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.drainage import set_override
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from catalog.models import Artist, Genre
 from catalog.selectors import songs_visible_to
@@ -17,30 +21,48 @@ MAX_FAVORITE_GENRES = 20
 MAX_FAVORITE_ARTISTS = 50
 
 
+# One list item: an id (1 to 18 digits, no leading zero: below PostgreSQL's bigint limit) or
+# a genre slug. The whole parameter is matched, so the schema's pattern and the validation
+# are the same rule (no spaces, no empty items, no "+1" or "1.0").
+ID_ITEM = "[1-9][0-9]{0,17}"
+SLUG_ITEM = "[-a-zA-Z0-9_]{1,64}"
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class CommaSeparatedField(serializers.Field):
-    """A comma-separated query parameter whose items are validated by ``child``."""
+    """A comma-separated query parameter of 1 to ``max_items`` items matching ``item``; the
+    schema documents it as a string with that pattern."""
 
     default_error_messages = {
+        "invalid": _("Give 1 to {max_items} {items}, separated by commas (no spaces)."),
         "empty_item": _("Empty item in the comma-separated list."),
         "too_many": _("At most {max_items} items."),
+        # raised by the serializers that look the items up (listed so the schema documents it)
+        "does_not_exist": _("Unknown {items}: {values}."),
     }
 
-    def __init__(self, *, child: serializers.Field, max_items: int = MAX_SEEDS, **kwargs):
-        self.child = child
+    def __init__(self, *, item: str, items: str, max_items: int = MAX_SEEDS, **kwargs):
+        self.items = items
         self.max_items = max_items
+        self.pattern = rf"^{item}(,{item}){{0,{max_items - 1}}}$"
         super().__init__(**kwargs)
-        self.child.bind(field_name="", parent=self)
+        schema = {"type": "string", "pattern": self.pattern}
+        if self.help_text:
+            schema["description"] = str(self.help_text)
+        set_override(self, "field", schema)
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
-            self.fail("invalid")
-        parts = [part.strip() for part in data.split(",")]
-        if any(not part for part in parts):
-            self.fail("empty_item")
-        if len(parts) > self.max_items:
-            self.fail("too_many", max_items=self.max_items)
-        values = [self.child.run_validation(part) for part in parts]
+            self.fail("invalid", max_items=self.max_items, items=self.items)
+        parts = data.split(",")
+        if not re.fullmatch(self.pattern, data):
+            # The most telling code for what is wrong (the rule itself is the pattern).
+            if any(not part for part in parts):
+                self.fail("empty_item")
+            if len(parts) > self.max_items:
+                self.fail("too_many", max_items=self.max_items)
+            self.fail("invalid", max_items=self.max_items, items=self.items)
+        values = [int(part) for part in parts] if self.items == "ids" else parts
         return list(dict.fromkeys(values))
 
     def to_representation(self, value):
@@ -73,15 +95,17 @@ class SeedQuerySerializer(serializers.Serializer):
     """
 
     seed_artists = CommaSeparatedField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        item=ID_ITEM,
+        items="ids",
         required=False,
         help_text="Artist ids.",
     )
     seed_genres = CommaSeparatedField(
-        child=serializers.SlugField(max_length=64), required=False, help_text="Genre slugs."
+        item=SLUG_ITEM, items="slugs", required=False, help_text="Genre slugs."
     )
     seed_tracks = CommaSeparatedField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        item=ID_ITEM,
+        items="ids",
         required=False,
         help_text="Song ids.",
     )
@@ -135,8 +159,14 @@ class SeedQuerySerializer(serializers.Serializer):
         ):
             unknown = [str(value) for value in wanted if value not in found]
             if unknown:
+                # "does_not_exist", as DRF's related fields say it: well-formed, names nothing.
                 errors[attr] = [
-                    _("Unknown {label}: {values}.").format(label=label, values=", ".join(unknown))
+                    ErrorDetail(
+                        _("Unknown {label}: {values}.").format(
+                            label=label, values=", ".join(unknown)
+                        ),
+                        code="does_not_exist",
+                    )
                 ]
         if errors:
             raise serializers.ValidationError(errors)
@@ -190,6 +220,11 @@ class ItemsListField(serializers.ListField):
             ) from exc
 
 
+# validate_favorite_* refuse ids and slugs that name nothing with this code; listed on the
+# fields so that the schema documents it.
+UNKNOWN_ITEMS = {"does_not_exist": _("Unknown items: {values}.")}
+
+
 class PreferencesSerializer(serializers.Serializer):
     """PUT replaces all three lists; unknown genres or artists are refused.
 
@@ -197,11 +232,14 @@ class PreferencesSerializer(serializers.Serializer):
     """
 
     favorite_genres = ItemsListField(
-        child=serializers.SlugField(max_length=64), max_length=MAX_FAVORITE_GENRES
+        child=serializers.SlugField(max_length=64),
+        max_length=MAX_FAVORITE_GENRES,
+        error_messages=UNKNOWN_ITEMS,
     )
     favorite_artists = ItemsListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         max_length=MAX_FAVORITE_ARTISTS,
+        error_messages=UNKNOWN_ITEMS,
     )
     moods = ItemsListField(
         child=serializers.ChoiceField(choices=Mood.choices), max_length=len(Mood.choices)
@@ -212,7 +250,9 @@ class PreferencesSerializer(serializers.Serializer):
         by_slug = {g.slug: g for g in Genre.objects.filter(slug__in=slugs)}
         unknown = [slug for slug in slugs if slug not in by_slug]
         if unknown:
-            raise serializers.ValidationError(_("Unknown genre: {}.").format(", ".join(unknown)))
+            raise serializers.ValidationError(
+                _("Unknown genre: {}.").format(", ".join(unknown)), code="does_not_exist"
+            )
         return [by_slug[slug] for slug in slugs]
 
     def validate_favorite_artists(self, value):
@@ -221,7 +261,7 @@ class PreferencesSerializer(serializers.Serializer):
         unknown = [str(i) for i in ids if i not in by_id]
         if unknown:
             raise serializers.ValidationError(
-                _("Unknown artist id: {}.").format(", ".join(unknown))
+                _("Unknown artist id: {}.").format(", ".join(unknown)), code="does_not_exist"
             )
         return [by_id[i] for i in ids]
 

@@ -166,7 +166,10 @@ def _error(response):
         ({"seed_tracks": "1,2,3,4,5,6"}, {("seed_tracks", "too_many")}),
         ({"seed_tracks": "1,,2"}, {("seed_tracks", "empty_item")}),
         ({"seed_tracks": "abc"}, {("seed_tracks", "invalid")}),
-        ({"seed_artists": str(2**70)}, {("seed_artists", "max_value")}),
+        ({"seed_artists": str(2**70)}, {("seed_artists", "invalid")}),
+        ({"seed_artists": "1, 2"}, {("seed_artists", "invalid")}),
+        ({"seed_tracks": "1.0"}, {("seed_tracks", "invalid")}),
+        ({"seed_genres": "hip hop"}, {("seed_genres", "invalid")}),
         ({"seed_genres": "rock", "limit": 0}, {("limit", "min_value")}),
         ({"seed_genres": "rock", "limit": 101}, {("limit", "max_value")}),
         ({"seed_genres": "rock", "max_energy": 1.5}, {("max_energy", "max_value")}),
@@ -194,9 +197,17 @@ def test_unknown_seeds_are_named(api_client, rock):
     assert response.json() == {
         "type": "validation_error",
         "errors": [
-            {"code": "invalid", "detail": "Unknown artist id: 999999.", "attr": "seed_artists"},
-            {"code": "invalid", "detail": "Unknown genre: polka.", "attr": "seed_genres"},
-            {"code": "invalid", "detail": f"Unknown track id: {hidden.id}.", "attr": "seed_tracks"},
+            {
+                "code": "does_not_exist",
+                "detail": "Unknown artist id: 999999.",
+                "attr": "seed_artists",
+            },
+            {"code": "does_not_exist", "detail": "Unknown genre: polka.", "attr": "seed_genres"},
+            {
+                "code": "does_not_exist",
+                "detail": f"Unknown track id: {hidden.id}.",
+                "attr": "seed_tracks",
+            },
         ],
     }
 
