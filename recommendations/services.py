@@ -23,6 +23,7 @@ from catalog.models import Artist, Genre, Song
 from common.realtime import publish
 from common.tasks import enqueue_after_commit
 from recommendations import selectors
+from recommendations.caching import picks_changed
 from recommendations.features import mood_targets, target_closeness
 from recommendations.modeling import FittedModel
 from recommendations.models import (
@@ -424,6 +425,7 @@ def user_picks_refresh(*, user_ids: Sequence[int]) -> int:
         for start in range(0, len(rows), JSON_BATCH_ROWS):
             _execute_with_json(_UPSERT_PICKS, rows[start : start + JSON_BATCH_ROWS])
         cache.delete_many([picks_cache_key(u) for u in user_ids])
+        picks_changed(user_ids)
         for user_id in user_ids:
             publish(f"user:{user_id}", "picks_refreshed", {"generated_at": now})
     except Exception as exc:
@@ -506,4 +508,5 @@ def user_preferences_update(
     prefs.favorite_artists.set(favorite_artists)
     UserPicks.objects.filter(user=user).delete()
     transaction.on_commit(lambda: cache.delete(picks_cache_key(user.pk)))
+    picks_changed([user.pk])
     return prefs

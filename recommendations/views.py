@@ -21,6 +21,7 @@ from catalog.examples import EXAMPLE_SONG
 from catalog.selectors import song_visible_for
 from common.api import documents_query_errors, validated_query
 from recommendations import selectors, services
+from recommendations.caching import PicksCachedReadMixin
 from recommendations.serializers import (
     GenreSeedsSerializer,
     LimitQuerySerializer,
@@ -120,9 +121,11 @@ class GenreSeedsView(APIView):
 
 
 @documents_query_errors(NoQuerySerializer)
-class MyPicksView(APIView):
+class MyPicksView(PicksCachedReadMixin, APIView):
     permission_classes = [IsAuthenticated]
     throttle_classes = [RecommendationsFetchThrottle]
+    # The whole page is stored for the caller (see recommendations.caching); a page served
+    # from there comes from Redis, like the picks cache it was built from.
 
     @extend_schema(
         responses={200: PicksSerializer},
@@ -155,6 +158,12 @@ class MyPicksView(APIView):
         picks, source = services.user_picks_get_or_compute(user=request.user)
         data = PicksSerializer(picks, context={"request": request}).data
         return Response(data, headers={"X-Data-Source": source})
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.get("X-Cache") == "hit":
+            response["X-Data-Source"] = "cache"
+        return response
 
 
 class MyPicksRefreshView(APIView):

@@ -6,6 +6,7 @@ from django.core.cache import cache
 from analytics.models import Action
 from analytics.tests.factories import ListeningEventFactory
 from catalog.attributes import AUDIO_FEATURES
+from catalog.caching import catalog_changed
 from catalog.tests.factories import AlbumFactory, ArtistFactory, GenreFactory, SongFactory
 from recommendations import services
 from recommendations.models import RecommendationLog, UserPicks
@@ -119,9 +120,14 @@ def test_cached_and_stored_reads_have_fixed_query_counts(
     # user (auth), picks, display songs
     with django_assert_num_queries(3):
         assert len(client.get(URL).json()["tracks"]) == count
+    # user (auth) only: the stored page
+    with django_assert_num_queries(1):
+        assert client.get(URL)["X-Cache"] == "hit"
+    catalog_changed()  # the page is stale; the picks cache is not
     # user (auth), visibility re-check
     with django_assert_num_queries(2):
-        assert client.get(URL)["X-Data-Source"] == "cache"
+        response = client.get(URL)
+    assert (response["X-Cache"], response["X-Data-Source"]) == ("miss", "cache")
 
 
 def test_hidden_songs_never_returned_even_from_cache(client_for):

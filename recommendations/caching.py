@@ -1,0 +1,46 @@
+"""What a listener's cached picks page depends on (the mechanism is ``common.cache``).
+
+``GET /recommendations/me/`` is stored per caller (audience ``user:<id>``, never shared) and
+served while these generations are current:
+
+- ``catalog.caching.CATALOG``: the songs shown (a song hidden, renamed, its audio ready...).
+- ``picks_generation(user_id)``: that listener's picks, bumped by ``picks_changed`` wherever
+  the services replace or drop them (a refresh, the preferences that seed them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from catalog.caching import CATALOG
+from common.cache import CachedReadMixin, bump_generations
+
+
+def picks_generation(user_id: int) -> str:
+    return f"picks:user:{user_id}"
+
+
+def picks_changed(user_ids: Iterable[int]) -> None:
+    """Call after the stored picks of these users were written or deleted."""
+    names = tuple(picks_generation(user_id) for user_id in user_ids)
+    if names:
+        bump_generations(*names)
+
+
+def user_audience(request) -> str | None:
+    """The caller alone (``None``: anonymous, not stored). The role is part of it: what a
+    caller may see follows the role, so a promoted account never gets its old page."""
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    return f"user:{user.pk}:{getattr(user, 'role', '')}"
+
+
+class PicksCachedReadMixin(CachedReadMixin):
+    """The caller's own picks page: stored for that caller alone."""
+
+    def cache_audience(self, request) -> str | None:
+        return user_audience(request)
+
+    def cache_generation_names(self, request) -> Sequence[str]:
+        return (CATALOG, picks_generation(request.user.pk))
