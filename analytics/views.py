@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from analytics import selectors, services
+from analytics.caching import SummaryCachedReadMixin
 from analytics.models import Action
 from analytics.permissions import (
     IsAnalyticsStaff,
@@ -242,7 +243,7 @@ class EventsView(generics.ListAPIView):
         )
 
 
-class SummaryView(APIView):
+class SummaryView(SummaryCachedReadMixin, APIView):
     permission_classes = [IsAnalyticsStaff]
 
     @extend_schema(

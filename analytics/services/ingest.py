@@ -34,6 +34,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from analytics.caching import analytics_changed
 from analytics.models import Action, FlagReason
 from analytics.serializers import MAX_POSITION_MS, EventIn
 from analytics.sql import EVENTS, server_side_cursor
@@ -289,6 +290,8 @@ def events_ingest(*, user: Viewer, events: Sequence[EventIn]) -> IngestResult:
         rows = [_event_row(e, flag) for e, flag in zip(events, flags, strict=True)]
         cursor.execute(_INSERT_EVENTS, [user.pk, timezone.now(), json.dumps(rows)])
         accepted = cursor.rowcount
+        if accepted:
+            analytics_changed()
     return IngestResult(
         accepted=accepted,
         duplicates=len(events) - accepted,
@@ -315,4 +318,6 @@ def events_copy(*, rows: Iterable[Sequence[Any]]) -> int:
     deduplication: COPY cannot skip conflicts, so rows must not repeat a stored event_id.
     No plausibility check either: the rows are stored counted (``flagged`` false).
     """
-    return copy_rows(table=EVENTS, columns=COPY_COLUMNS, rows=rows)
+    count = copy_rows(table=EVENTS, columns=COPY_COLUMNS, rows=rows)
+    analytics_changed()
+    return count

@@ -34,6 +34,7 @@ from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from analytics import models as m
+from analytics.caching import analytics_changed
 from analytics.sql import (
     ARTIST_DAILY,
     ARTIST_RUNNING,
@@ -115,12 +116,14 @@ def rollup_run(
                         _extend_running_totals(cursor, watermark.through_day, today)
                     watermark.through_day = today
                     watermark.save(update_fields=["through_day", "updated_at"])
+                    analytics_changed()
                 result.last_event_id = lo
                 result.through_day = watermark.through_day
                 return result
             chunk_hi = min(hi, lo + chunk_ids)
             started = timezone.now()
             count = _apply_chunk(watermark, lo=lo, hi=chunk_hi, today=today)
+            analytics_changed()
             result.events += count
             result.chunks += 1
         if progress:
@@ -138,6 +141,7 @@ def rollup_reset() -> None:
         # Deferred foreign-key checks still pending in this transaction would block TRUNCATE.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f"TRUNCATE {', '.join(tables)}")
+        analytics_changed()
 
 
 def _apply_chunk(watermark: m.RollupWatermark, *, lo: int, hi: int, today: date) -> int:

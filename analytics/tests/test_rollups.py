@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from analytics import services
+from analytics.caching import analytics_changed
 from analytics.models import (
     ACTION_COUNTERS,
     ArtistRunningTotals,
@@ -58,7 +59,10 @@ def make_events(world, *, count, days, seed, min_days=0):
                 flag_reason=reason,
             )
         )
-    return ListeningEvent.objects.bulk_create(rows)
+    created = ListeningEvent.objects.bulk_create(rows)
+    # bulk_create bypasses save(): like the services' own bulk writes, say so.
+    analytics_changed()
+    return created
 
 
 def raw_events():
