@@ -5,12 +5,16 @@ served while these generations are current:
 
 - ``catalog.caching.CATALOG``: the songs shown (a song hidden, renamed, its audio ready...).
 - ``picks_generation(user_id)``: that listener's picks, bumped by ``picks_changed`` wherever
-  the services replace or drop them (a refresh, the preferences that seed them).
+  the services replace them (a refresh writes them with one SQL upsert, no signal) and by the
+  receivers below for saves and deletes of ``UserPicks`` (new preferences drop them, the
+  admin, an account deleted).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+
+from django.db.models.signals import post_delete, post_save
 
 from catalog.caching import CATALOG
 from common.cache import CachedReadMixin, bump_generations
@@ -44,3 +48,16 @@ class PicksCachedReadMixin(CachedReadMixin):
 
     def cache_generation_names(self, request) -> Sequence[str]:
         return (CATALOG, picks_generation(request.user.pk))
+
+
+def _picks_saved_or_deleted(sender, instance, **kwargs) -> None:
+    picks_changed([instance.user_id])
+
+
+def connect_receivers() -> None:
+    """Called once from ``RecommendationsConfig.ready``."""
+    from recommendations.models import UserPicks
+
+    uid = "recommendations.caching.UserPicks"
+    post_save.connect(_picks_saved_or_deleted, sender=UserPicks, dispatch_uid=uid + ".save")
+    post_delete.connect(_picks_saved_or_deleted, sender=UserPicks, dispatch_uid=uid + ".delete")

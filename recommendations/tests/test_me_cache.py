@@ -1,6 +1,7 @@
 """GET /recommendations/me/ is stored per caller: never shared, never stale after a write."""
 
 import pytest
+from django.core.cache import cache
 
 from catalog.tests.factories import ArtistFactory, SongFactory
 from recommendations import services
@@ -147,3 +148,18 @@ def test_a_promoted_account_does_not_get_its_listener_page(client_for):
 
     response = client_for(user).get(URL)
     assert response["X-Cache"] == "miss"
+
+
+def test_picks_deleted_outside_the_services_are_not_served(client_for):
+    SongFactory.create_batch(2)
+    user = UserFactory()
+    services.user_picks_refresh(user_ids=[user.pk])
+    client = client_for(user)
+    client.get(URL)
+    assert client.get(URL)["X-Cache"] == "hit"
+
+    UserPicks.objects.filter(user=user).delete()  # the admin, a script
+    cache.delete(services.picks_cache_key(user.pk))  # as bench/recommendations.py does
+
+    response = client.get(URL)
+    assert (response["X-Cache"], response["X-Data-Source"]) == ("miss", "computed")
