@@ -30,9 +30,30 @@ def test_json_bodies_over_the_limit_are_413(api_client, url, size):
 
 
 @pytest.mark.parametrize("url", ANONYMOUS_WRITES)
-def test_a_form_with_too_many_fields_is_400(api_client, url):
-    body = "&".join(f"field{i}=1" for i in range(1100))
+def test_a_form_body_is_415_on_json_endpoints(api_client, url):
+    body = "username=someone&email=a%40example.com&password=long-enough-password"
     response = api_client.post(url, data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert response.json()["errors"][0]["code"] == "unsupported_media_type"
+    assert not User.objects.exists()
+
+
+def test_an_upload_with_too_many_form_fields_is_400(api_client):
+    from catalog.tests.factories import AlbumFactory
+    from users.tests.factories import EditorFactory
+
+    album = AlbumFactory()
+    api_client.force_authenticate(EditorFactory())
+    boundary = "b0undary"
+    parts = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="field{i}"\r\n\r\n1\r\n'
+        for i in range(1100)
+    )
+    response = api_client.put(
+        f"/api/v1/albums/{album.pk}/cover/",
+        data=(parts + f"--{boundary}--\r\n").encode(),
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
     assert response.status_code == 400
     assert response.json() == error(
         "too_many_fields", "The request has too many form fields or files."
