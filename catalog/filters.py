@@ -11,14 +11,12 @@ from drf_spectacular.utils import extend_schema_field
 
 from catalog import selectors
 from catalog.models import Album, Artist, Song
-from common.filters import IdFilter
+from common.filters import BoundedCharFilter, IdFilter, IntegerFilter
 
 MAX_BATCH_IDS = 50
 
 
-class YearFilter(django_filters.NumberFilter):
-    field_class = forms.IntegerField
-
+class YearFilter(IntegerFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 0)
         kwargs.setdefault("max_value", 9999)
@@ -71,7 +69,7 @@ class IdListFilter(django_filters.Filter):
 
 
 def _search_filter(search_function):
-    return django_filters.CharFilter(
+    return BoundedCharFilter(
         method=lambda queryset, name, value: search_function(queryset, query=value),
         max_length=selectors.SEARCH_MAX_LENGTH,
         label="Search (ranked by similarity)",
@@ -79,7 +77,7 @@ def _search_filter(search_function):
 
 
 class ArtistFilter(django_filters.FilterSet):
-    genre = django_filters.CharFilter(
+    genre = BoundedCharFilter(
         field_name="genres__slug", max_length=64, distinct=True, label="Genre slug"
     )
     search = _search_filter(selectors.artist_search)
@@ -91,7 +89,7 @@ class ArtistFilter(django_filters.FilterSet):
 
 class AlbumFilter(django_filters.FilterSet):
     artist = IdFilter(field_name="artist_id", label="Artist id")
-    genre = django_filters.CharFilter(field_name="genre__slug", max_length=64, label="Genre slug")
+    genre = BoundedCharFilter(field_name="genre__slug", max_length=64, label="Genre slug")
     year = YearFilter(field_name="year", label="Release year")
     search = _search_filter(selectors.album_search)
 
@@ -101,7 +99,7 @@ class AlbumFilter(django_filters.FilterSet):
 
 
 class SongFilter(django_filters.FilterSet):
-    title = django_filters.CharFilter(
+    title = BoundedCharFilter(
         field_name="title",
         lookup_expr="icontains",
         max_length=300,
@@ -109,7 +107,7 @@ class SongFilter(django_filters.FilterSet):
     )
     artist = IdFilter(field_name="artist_id", label="Artist id")
     album = IdFilter(field_name="album_id", label="Album id")
-    genre = django_filters.CharFilter(field_name="genre__slug", max_length=64, label="Genre slug")
+    genre = BoundedCharFilter(field_name="genre__slug", max_length=64, label="Genre slug")
     year = YearFilter(field_name="year", label="Release year")
     search = _search_filter(selectors.song_search)
     ids = IdListFilter(label=IDS_DESCRIPTION)

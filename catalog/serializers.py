@@ -20,7 +20,7 @@ from catalog.models import (
     Song,
 )
 from catalog.services import MAX_SONGS_PER_ADD
-from common.fields import SafeSlugRelatedField
+from common.fields import JSONBooleanField, SafeSlugRelatedField
 from common.filters import MAX_ID
 
 NULLABLE_URL = {"type": "string", "format": "uri", "nullable": True}
@@ -324,8 +324,8 @@ class AlbumInputSerializer(serializers.Serializer):
     genre = SafeSlugRelatedField(
         slug_field="slug", queryset=Genre.objects.all(), allow_null=True, required=False
     )
-    is_public = serializers.BooleanField(required=False)
-    is_visible = serializers.BooleanField(required=False, help_text="Editors and admins only.")
+    is_public = JSONBooleanField(required=False)
+    is_visible = JSONBooleanField(required=False, help_text="Editors and admins only.")
 
     def validate_release_date(self, value):
         year = SONG_ATTRIBUTES["year"]
@@ -354,17 +354,17 @@ class SongInputSerializer(serializers.Serializer):
     isrc = serializers.CharField(
         max_length=12, allow_null=True, required=False, validators=[isrc_validator]
     )
-    explicit = serializers.BooleanField(required=False)
+    explicit = JSONBooleanField(required=False)
     popularity = ranged_field("popularity", allow_null=False, help_text="Editors and admins only.")
     audio_features = AudioFeaturesSerializer(required=False, allow_null=True)
-    is_public = serializers.BooleanField(required=False)
-    is_visible = serializers.BooleanField(required=False, help_text="Editors and admins only.")
+    is_public = JSONBooleanField(required=False)
+    is_visible = JSONBooleanField(required=False, help_text="Editors and admins only.")
 
 
 class PlaylistInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=2000, allow_blank=True, required=False)
-    is_public = serializers.BooleanField(required=False)
+    is_public = JSONBooleanField(required=False)
 
 
 class PlaylistListQuerySerializer(serializers.Serializer):
