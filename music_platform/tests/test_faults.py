@@ -12,13 +12,9 @@ stops it (SIGKILL, as a crash) while requests run, or SIGKILLs a real Celery wor
 
 from __future__ import annotations
 
-import asyncio
 import copy
-import os
 import signal
 import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
@@ -26,10 +22,10 @@ import pytest
 import redis
 from celery import current_app
 from django.conf import settings
-from django.db import connection
 
 from catalog.models import PlaylistExport
 from catalog.tests.factories import AlbumFactory, PlaylistFactory, SongFactory
+from catalog.tests.worker_faults import StallFirstHandler, start_worker, wait_for
 from charts.tests.factories import ChartFactory, FeedChartFactory
 from common.tasks import queue_name
 from users.models import User
@@ -277,50 +273,6 @@ def test_broker_down_means_503_and_nothing_half_written_then_recovery(
 # --- a worker SIGKILLed mid-task on the Redis broker ------------------------------------------
 
 
-class StallFirstHandler:
-    """An SMTP server that holds the first message (its worker is then killed) and accepts
-    the others."""
-
-    def __init__(self):
-        self.stalled = threading.Event()
-        self.accepted: list[bytes] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        if not self.stalled.is_set():
-            self.stalled.set()
-            await asyncio.sleep(60)
-            return "451 too late"
-        self.accepted.append(envelope.content)
-        return "250 OK"
-
-
-def start_worker(*, broker_url: str, smtp_port: int, visibility_timeout: int) -> subprocess.Popen:
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "music_platform.settings_test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "TEST_CELERY_BROKER_URL": broker_url,
-        "CELERY_VISIBILITY_TIMEOUT": str(visibility_timeout),
-        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "music_platform", "worker", "--pool=solo",
-         "-Q", queue_name("default"), "--loglevel=WARNING", "--without-heartbeat",
-         "--without-gossip", "--without-mingle"],
-        cwd=settings.BASE_DIR, env=env,
-    )  # fmt: skip
-
-
-def wait_for(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_task_on_redis_is_redelivered_and_runs_once(
     broker_on_own_redis, client_for, free_tcp_port_factory
@@ -335,7 +287,7 @@ def test_a_worker_killed_mid_task_on_redis_is_redelivered_and_runs_once(
     playlist = PlaylistFactory(owner=owner, name="Killed Mid-Send")
     broker = broker_on_own_redis.url(0)
     # A short visibility timeout stands for "longer than the task's time limit" in real time.
-    first = start_worker(broker_url=broker, smtp_port=smtp_port, visibility_timeout=4)
+    first = start_worker(broker_url=broker, smtp_port=smtp_port, CELERY_VISIBILITY_TIMEOUT="4")
     second = None
     try:
         response = client_for(owner).post(f"/api/v1/playlists/{playlist.pk}/export/")
@@ -348,7 +300,7 @@ def test_a_worker_killed_mid_task_on_redis_is_redelivered_and_runs_once(
         unacked = redis.Redis(port=broker_on_own_redis.port).hlen("unacked")
         assert unacked == 1  # the message waits, taken but not acknowledged
 
-        second = start_worker(broker_url=broker, smtp_port=smtp_port, visibility_timeout=4)
+        second = start_worker(broker_url=broker, smtp_port=smtp_port, CELERY_VISIBILITY_TIMEOUT="4")
         assert wait_for(
             lambda: PlaylistExport.objects.get(task_id=task_id).status == "sent", timeout=40
         ), "the export was not redelivered"  # within visibility timeout + one 10 s sweep
