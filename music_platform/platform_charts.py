@@ -17,8 +17,13 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from analytics.selectors import artist_listener_scores, song_listener_scores
-from charts.models import IngestionRun
-from charts.services.platform import PlatformChartResult, RankedRow, platform_charts_compute
+from charts.models import ChartEntry, ChartSnapshot, IngestionRun
+from charts.services.platform import (
+    PLATFORM_CHARTS,
+    PlatformChartResult,
+    RankedRow,
+    platform_charts_compute,
+)
 
 
 def rank_songs(since: date, until: date, limit: int) -> list[RankedRow]:
@@ -41,4 +46,16 @@ def compute_platform_charts(
 ) -> list[PlatformChartResult]:
     return platform_charts_compute(
         days=days, rank_songs=rank_songs, rank_artists=rank_artists, trigger=trigger
+    )
+
+
+def latest_platform_chart_song_ids(*, limit: int, slug: str = PLATFORM_CHARTS[0].slug) -> list[int]:
+    """The catalog songs at the top of a platform chart's latest snapshot, best first."""
+    snapshot = ChartSnapshot.objects.filter(chart__slug=slug).order_by("-date").first()
+    if snapshot is None:
+        return []
+    return list(
+        ChartEntry.objects.filter(snapshot=snapshot, song__isnull=False)
+        .order_by("position")
+        .values_list("song_id", flat=True)[:limit]
     )

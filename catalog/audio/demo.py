@@ -8,12 +8,17 @@ a seeded random walk, a kick on beats one and three and hi-hats on the off-beats
 from __future__ import annotations
 
 import io
+import multiprocessing
+import os
 import random
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 
 import av
 import numpy as np
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, connections
 
 from catalog.audio.services import song_audio_process, song_audio_upload
 from catalog.models import AudioStatus, Song, SongAudio
@@ -98,23 +103,67 @@ def wav_bytes(samples: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def _make_audio(song: Song, uploader, *, processes: int | None = None) -> None:
+    """Synthesise ``song``'s own piece, upload it and process it, as any upload is."""
+    data = wav_bytes(synthesize(seed=song.pk))
+    upload = SimpleUploadedFile("demo.wav", data, content_type="audio/wav")
+    song_audio_upload(user=uploader, song=song, upload=upload, enqueue=False)
+    generation = SongAudio.objects.get(song=song).generation
+    song_audio_process(song_id=song.pk, generation=generation, processes=processes)
+
+
+def _make_audio_in_child(song_id: int, uploader_id: int) -> str:
+    """One song in a pool process (forked: it has Django set up, and opens its own database
+    connection). One encoder process per song: the pool already keeps every core busy."""
+    song = Song.objects.get(pk=song_id)
+    _make_audio(song, get_user_model().objects.get(pk=uploader_id), processes=1)
+    return song.title
+
+
+def demo_audio_workers() -> int:
+    """Songs processed at once: one per core this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def seed_demo_audio(
-    *, songs: list[Song], uploader, progress: Callable[[str], None] = lambda message: None
+    *,
+    songs: list[Song],
+    uploader,
+    progress: Callable[[str], None] = lambda message: None,
+    workers: int | None = None,
 ) -> int:
-    """Give each of ``songs`` synthesised audio and process it here (no worker needed);
-    songs that already have ready audio are left alone. Returns how many were made."""
-    made = 0
-    for song in songs:
-        if song.audio_status == AudioStatus.READY:
-            continue
-        data = wav_bytes(synthesize(seed=song.pk))
-        upload = SimpleUploadedFile("demo.wav", data, content_type="audio/wav")
-        song_audio_upload(user=uploader, song=song, upload=upload, enqueue=False)
-        generation = SongAudio.objects.get(song=song).generation
-        song_audio_process(song_id=song.pk, generation=generation)
-        made += 1
-        progress(f"audio for '{song.title}'")
-    return made
+    """Give each of ``songs`` its own synthesised audio and process it here (no worker
+    needed); songs that already have ready audio are left alone. Returns how many were made.
+
+    With more than one song and core, the songs are processed in a pool of forked processes
+    (``workers``, default one per core), each song wholly in one process, with one encoder
+    process each: the per-song helper processes of ``AUDIO_ENCODER_PROCESSES`` cost a start-up
+    each and leave cores idle during the serial parts (synthesis, upload, publishing), a pool
+    does not. Inside a transaction (whose rows other processes cannot see) the songs are
+    processed one by one here.
+    """
+    todo = [song for song in songs if song.audio_status != AudioStatus.READY]
+    workers = min(len(todo), workers or demo_audio_workers())
+    if (
+        workers <= 1
+        or connection.in_atomic_block
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        for song in todo:
+            _make_audio(song, uploader)
+            progress(f"audio for '{song.title}'")
+        return len(todo)
+    # Forked children must not share the parent's database connections.
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        jobs = [pool.submit(_make_audio_in_child, song.pk, uploader.pk) for song in todo]
+        for job in jobs:
+            progress(f"audio for '{job.result()}'")
+    return len(todo)
 
 
 DEMO_AUDIO_SONGS = 4

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.core.files.storage import default_storage
+from django.db import transaction
 
 from catalog.audio.demo import DEMO_SECONDS, seed_demo_audio, synthesize
 from catalog.models import AudioStatus, SongAudio
@@ -36,3 +38,33 @@ def test_demo_songs_get_playable_audio_once(cast):
         assert abs(song.duration_ms - DEMO_SECONDS * 1000) <= 100
         assert -30 < audio.loudness_lufs < -5  # music, at a sensible level
         assert {r.quality for r in audio.renditions.all()} == {"low", "medium", "high", "hls"}
+
+
+@pytest.mark.slow
+def test_a_pool_gives_each_song_its_own_files_and_rows(cast):
+    songs = SongFactory.create_batch(3, artist=cast.artist)
+    editor = EditorFactory()
+
+    assert seed_demo_audio(songs=songs, uploader=editor, workers=2) == 3
+
+    originals, renditions = set(), set()
+    for song in songs:
+        song.refresh_from_db()
+        audio = SongAudio.objects.get(song=song)
+        assert song.audio_status == AudioStatus.READY
+        assert audio.original.startswith(f"audio/{song.pk}/")
+        originals.add(default_storage.open(audio.original).read())
+        medium = audio.renditions.get(quality="medium")
+        renditions.add(default_storage.open(f"{medium.folder}/{medium.entry}").read())
+    assert len(originals) == len(renditions) == 3
+
+
+@pytest.mark.slow
+def test_songs_of_an_open_transaction_are_processed_here(cast):
+    editor = EditorFactory()
+    with transaction.atomic():  # a pool's processes would not see these songs
+        songs = SongFactory.create_batch(2, artist=cast.artist)
+        assert seed_demo_audio(songs=songs, uploader=editor, workers=2) == 2
+    assert set(SongAudio.objects.values_list("song__audio_status", flat=True)) == {
+        AudioStatus.READY
+    }

@@ -1,6 +1,7 @@
 """`load_demo` on a fresh clone (no real chart files): the platform charts get a month of
 history computed from the demo listening, idempotently, and every charts endpoint works on
-them (issue 14: "make run shows platform charts with history, linked entries that play")."""
+them, and the songs at the top of the latest daily chart play (issue 14: "make run shows
+platform charts with history, linked entries that play")."""
 
 from datetime import timedelta
 from io import StringIO
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from charts.models import Chart, ChartEntry, ChartSnapshot, ChartTrack, IngestionRun
 from charts.services.platform import PLATFORM_CHARTS
+from music_platform.management.commands.load_demo import CHART_AUDIO_SONGS
 
 SONGS = "platform-daily-songs"
 
@@ -29,7 +31,8 @@ def chart_state():
 
 
 @pytest.mark.slow
-@pytest.mark.django_db
+# Transactional, as `make run` is: the demo audio is made by a pool of processes.
+@pytest.mark.django_db(transaction=True)
 def test_load_demo_computes_a_month_of_platform_charts(settings, tmp_path, api_client):
     settings.MUSIC_DATA_DIR = tmp_path / "empty"
     (tmp_path / "empty").mkdir()
@@ -79,6 +82,21 @@ def test_load_demo_computes_a_month_of_platform_charts(settings, tmp_path, api_c
     assert history.status_code == 200 and history.json()[-1]["position"] == 1
     for path in ("movers/", "artists/", f"{snapshots[-1].date}/dropped/"):
         assert api_client.get(f"/api/v1/charts/{SONGS}/{path}").status_code == 200
+
+    # Every song at the top of the latest chart has audio of its own, and its stream answers.
+    top = latest["results"][:CHART_AUDIO_SONGS]
+    assert len(top) >= 10
+    assert "platform chart songs given audio" in out.getvalue()
+    tails = set()
+    for row in top:
+        audio = api_client.get(f"/api/v1/songs/{row['song']}/").json()["audio"]
+        assert audio["status"] == "ready", row
+        response = api_client.get(audio["streams"]["medium"])
+        assert response.status_code == 200 and response["Content-Type"] == "audio/mpeg"
+        body = b"".join(response.streaming_content)
+        assert body[:3] == b"ID3" and len(body) > 100_000
+        tails.add(body[-50_000:])
+    assert len(tails) == len(top)  # each its own music
 
     # Running it again changes nothing.
     before = chart_state()

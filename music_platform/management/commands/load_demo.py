@@ -2,10 +2,13 @@
 
 Catalog demo data is built by the project's own code. Our own platform charts get a month
 of history computed from the demo listening (what Beat computes day by day in production),
-once the analytics demo has created it. The Spotify global chart of January 2017 is
+once the analytics demo has created it, and the songs at the top of the latest daily chart
+get demo audio, so the chart plays (the first few demo songs got theirs with the catalog).
+The Spotify global chart of January 2017 is
 backfilled from the real CSVs under `settings.MUSIC_DATA_DIR` when they are there.
 """
 
+import time
 from datetime import timedelta
 from importlib import import_module
 from importlib.util import find_spec
@@ -23,6 +26,8 @@ REAL_CHART = {
     "folder": "spotify_charts/global_daily_2017-01_clay-ol",  # under MUSIC_DATA_DIR
 }
 PLATFORM_HISTORY_DAYS = 30
+# Songs at the top of the latest platform-daily-songs snapshot that get demo audio.
+CHART_AUDIO_SONGS = 20
 # (module, function) pairs run after the catalog and charts; an app without one is skipped.
 DEMO_STEPS = [
     ("analytics.demo", "seed_analytics_demo"),
@@ -54,6 +59,7 @@ class Command(BaseCommand):
                 result = getattr(import_module(module_name), function_name)()
                 self.stdout.write(f"{module_name}: {summarise(result)}")
         self.load_platform_charts()
+        self.load_chart_audio()
 
     def load_real_chart(self) -> bool:
         """Backfill the real Spotify chart; False when its files are not there."""
@@ -96,4 +102,35 @@ class Command(BaseCommand):
         self.stdout.write(
             "platform charts: "
             + ", ".join(f"{r.slug}={r.snapshots_written} snapshots" for r in results)
+        )
+
+    def load_chart_audio(self) -> None:
+        """Demo audio for the songs at the top of the latest platform daily chart (those the
+        demo listening made popular), so its entries play. Songs with audio are left alone."""
+        from django.contrib.auth import get_user_model
+
+        from catalog.audio.demo import seed_demo_audio
+        from catalog.models import Song
+        from music_platform.platform_charts import latest_platform_chart_song_ids
+        from users.models import STAFF_ROLES
+
+        ids = latest_platform_chart_song_ids(limit=CHART_AUDIO_SONGS)
+        uploader = (
+            get_user_model()
+            .objects.filter(role__in=STAFF_ROLES, is_active=True)
+            .order_by("-role", "pk")  # an editor (the demo's "editor") before an admin
+            .first()
+        )
+        if not ids or uploader is None:
+            return
+        by_id = Song.objects.in_bulk(ids)
+        started = time.perf_counter()
+        made = seed_demo_audio(
+            songs=[by_id[pk] for pk in ids if pk in by_id],
+            uploader=uploader,
+            progress=lambda message: self.stdout.write(f"  {message}"),
+        )
+        self.stdout.write(
+            f"chart audio: {made} of the top {len(ids)} platform chart songs given audio "
+            f"in {time.perf_counter() - started:.1f} s (the others had it)."
         )
