@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.core.cache import cache
 from django.db.models import (
@@ -392,6 +393,48 @@ def playlist_entries_by_id(
         .select_related(*_ENTRY_JOINS)
         .annotate(visible_position=Coalesce(Subquery(before, output_field=IntegerField()), 0))
     )
+
+
+# Audiences: callers who see exactly the same songs, so that one playlist event can be rendered
+# once per audience rather than once per subscriber (realtime fan-out).
+AUDIENCE_EVERYTHING = "all"
+AUDIENCE_PUBLIC = "public"
+
+
+def song_audience(user) -> str:
+    """The audience ``user`` belongs to, by the rule of ``song_visibility_q`` (no query):
+    ``all`` (editors, admins), ``artist:<user id>`` (an artist account: public songs and its
+    own) or ``public`` (listeners and anonymous callers)."""
+    if sees_everything(user):
+        return AUDIENCE_EVERYTHING
+    owner_id = _owning_artist_user_id(user)
+    if owner_id is not None:
+        return f"artist:{owner_id}"
+    return AUDIENCE_PUBLIC
+
+
+def playlist_song_audiences(*, playlist: Playlist) -> dict[str, Any]:
+    """The audiences that see this playlist's songs differently, each with a caller standing
+    for it (two queries at most).
+
+    ``{}`` when everyone may see every song in it: then stored positions are everyone's.
+    Otherwise ``all`` (None: every entry, at its stored position), ``public`` (an anonymous
+    caller) and ``artist:<id>`` for each artist account owning a song here that not everyone
+    may see; any other caller sees what ``public`` sees.
+    """
+    public = playlist_visible_entries(playlist=playlist, user=AnonymousUser())
+    owners = list(
+        PlaylistSong.objects.filter(playlist=playlist)
+        .exclude(pk__in=public.values("pk"))
+        .values_list("song__artist__user_id", "song__album__artist__user_id")
+    )
+    if not owners:
+        return {}
+    owner_ids = {user_id for pair in owners for user_id in pair if user_id is not None}
+    audiences: dict[str, Any] = {AUDIENCE_EVERYTHING: None, AUDIENCE_PUBLIC: AnonymousUser()}
+    for artist in User.objects.filter(pk__in=owner_ids, role=Role.ARTIST).order_by("pk"):
+        audiences[song_audience(artist)] = artist
+    return audiences
 
 
 def playlist_activities(*, playlist: Playlist, user) -> QuerySet[PlaylistActivity]:

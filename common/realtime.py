@@ -116,7 +116,7 @@ def reset_connection() -> None:
     _serializer = None
 
 
-def send_now(channel: str, event: str, data: dict[str, Any], **extra: Any) -> bool:
+def send_now(channel: str, event: str, data: dict[str, Any] | None, **extra: Any) -> bool:
     """Send one event to ``channel``'s subscribers now; False (logged) when Redis failed."""
     message = {
         "type": MESSAGE_TYPE,
@@ -138,12 +138,14 @@ def send_now(channel: str, event: str, data: dict[str, Any], **extra: Any) -> bo
     return True
 
 
-def publish(channel: str, event: str, data: dict[str, Any], **extra: Any) -> None:
+def publish(channel: str, event: str, data: dict[str, Any] | None, **extra: Any) -> None:
     """Send ``event`` with ``data`` to ``channel``'s subscribers once the transaction commits.
 
     Outside a transaction it is sent at once. ``data`` must be JSON-serialisable. ``extra``
-    are instructions for the realtime process, not shown to clients (e.g. ``restricted_songs``:
-    song ids that only subscribers who may see them get details of).
+    are instructions for the realtime process, not shown to clients: ``audiences`` maps an
+    audience (``catalog.selectors.song_audience``: callers who see the same songs) to its own
+    data, which its subscribers get instead of ``data``; None, there or as ``data``, means
+    that those subscribers get no event at all.
     """
     transaction.on_commit(lambda: send_now(channel, event, data, **extra))
 

@@ -91,28 +91,10 @@ def has_access(channel: Channel, *, user) -> bool:
     return True
 
 
-def hidden_song_ids(*, user, song_ids: list[int]) -> set[int]:
-    """Those of ``song_ids`` that ``user`` may not see (one query; none for staff)."""
-    viewer = user if user is not None else AnonymousUser()
-    if catalog_selectors.sees_everything(viewer):
-        return set()
-    return set(song_ids) - catalog_selectors.visible_song_ids(user=viewer, song_ids=song_ids)
-
-
-def redact(data: dict, hidden: set[int]) -> dict:
-    """An event's data without the songs its subscriber may not see.
-
-    ``entries`` lose those songs; an event about one hidden song (``song_id``) keeps only
-    the new ``snapshot_id``, which the API would show that subscriber anyway.
-    """
-    if not hidden:
-        return data
-    if data.get("song_id") in hidden:
-        return {"snapshot_id": data.get("snapshot_id")}
-    if "entries" in data:
-        entries = [e for e in data["entries"] if (e.get("song") or {}).get("id") not in hidden]
-        return {**data, "entries": entries}
-    return data
+def audience(user) -> str:
+    """Which rendering of a playlist event ``user`` (None: anonymous) gets: callers in one
+    audience see the same songs (``catalog.selectors.song_audience``; no query)."""
+    return catalog_selectors.song_audience(user if user is not None else AnonymousUser())
 
 
 def _authenticated(user) -> bool:

@@ -66,8 +66,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         self.user = None
         self.socket_id = uuid.uuid4().hex
         self.subscriptions: dict[str, access.Channel] = {}
-        self.lane: deque[dict[str, Any]] | None = None
-        self.held: list[tuple[dict[str, Any], str]] | None = None
+        self.lane: deque[hub.Outgoing] | None = None
+        self.held: list[hub.Outgoing] | None = None
         self.pending_sends = 0
         self.groups_joined: set[str] = set()
         self.registered = False
@@ -245,8 +245,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
                 live.ticker().add(self)
         finally:
             held, self.held = self.held, None
-            for message, text in held:
-                self.deliver(message, text)
+            for outgoing in held:
+                self.deliver(outgoing)
 
     async def _unsubscribe(self, name: object, shown: str | None) -> None:
         if not isinstance(name, str) or name not in self.subscriptions:
@@ -269,27 +269,31 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     # --- messages from the hub (realtime.hub) ------------------------------------------------
 
-    def deliver(self, message: dict[str, Any], text: str) -> None:
-        """Take one published message; ``text`` is the event as most subscribers get it.
+    def deliver(self, outgoing: hub.Outgoing) -> None:
+        """Take one published message, shared by every local subscriber.
 
-        The common case is one write, without a task chain or a database call. Messages that
-        need this socket's own check (access changes, songs only some may see) go to its
-        ordered lane, and so does everything after them until the lane is empty: one socket
-        never gets an event before the access change published ahead of it.
+        The common case is one write of the text encoded for this socket's audience, without
+        a task chain or a database call. Messages that need this socket's own check (access
+        changes) go to its ordered lane, and so does everything after them until the lane is
+        empty: one socket never gets an event before the access change published ahead of
+        it, and its audience is read after that change.
         """
         if self.closing:
             return
         if self.held is not None:
-            self.held.append((message, text))
+            self.held.append(outgoing)
             return
-        if self.lane is not None or message.get("control") or message.get("restricted_songs"):
+        message = outgoing.message
+        if self.lane is not None or message.get("control"):
             if self.lane is None:
                 self.lane = deque()
                 asyncio.ensure_future(self._run_lane())
-            self.lane.append({"message": message, "text": text})
+            self.lane.append(outgoing)
             return
         if hub.client_channel(message["channel"]) in self.subscriptions:
-            self._send_soon(text, message.get("sent"))
+            text = outgoing.text_for(access.audience(self.user))
+            if text is not None:
+                self._send_soon(text, message.get("sent"))
 
     def _send_soon(self, text: str, sent: object) -> None:
         if self.pending_sends >= MAX_PENDING_SENDS:
@@ -310,35 +314,23 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
     async def _run_lane(self) -> None:
         try:
             while self.lane and not self.closing:
-                item = self.lane.popleft()
-                await self._handle_in_lane(item["message"], item["text"])
+                await self._handle_in_lane(self.lane.popleft())
         except Exception:
             logger.exception("realtime: a message failed on one socket")
         finally:
             self.lane = None
 
-    async def _handle_in_lane(self, message: dict[str, Any], text: str) -> None:
+    async def _handle_in_lane(self, outgoing: hub.Outgoing) -> None:
+        message = outgoing.message
         published_as = message["channel"]
         if message.get("control") and message.get("event") == ACCESS_CHANGED:
             await self._access_changed(published_as, message)
             return
-        name = hub.client_channel(published_as)
-        if name not in self.subscriptions:
+        if hub.client_channel(published_as) not in self.subscriptions:
             return
-        restricted = message.get("restricted_songs")
-        if restricted:
-            hidden = await database_sync_to_async(access.hidden_song_ids)(
-                user=self.user, song_ids=restricted
-            )
-            if hidden:
-                body = {
-                    "type": "event",
-                    "channel": name,
-                    "event": message["event"],
-                    "data": access.redact(message["data"], hidden),
-                    "at": message["at"],
-                }
-                text = json.dumps(body, separators=(",", ":"))
+        text = outgoing.text_for(access.audience(self.user))
+        if text is None:
+            return
         MESSAGES_SENT.labels("event").inc()
         await self.send(text_data=text)
         sent = message.get("sent")

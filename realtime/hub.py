@@ -5,8 +5,10 @@ group message is then decoded, dispatched and encoded once per socket, through a
 asyncio tasks per socket (~1 ms of one core per socket here: 1,000 subscribers took a
 second). The hub instead joins each group once for the whole process, decodes each message
 once, encodes the client's JSON once per message, and hands the same text to every local
-socket subscribed to it. Messages that need per-socket work (access re-checks, songs only
-some may see) go to that socket's own ordered lane (``RealtimeConsumer.deliver``).
+socket subscribed to it. A message rendered per audience (``audiences``: playlist events
+whose positions count only the songs each may see) is encoded once per audience, not per
+socket. Messages that need per-socket work (access re-checks) go to that socket's own
+ordered lane (``RealtimeConsumer.deliver``).
 """
 
 from __future__ import annotations
@@ -24,8 +26,40 @@ from common.realtime import group_name
 logger = logging.getLogger(__name__)
 
 
+class Outgoing:
+    """One published message and the client's JSON of it, encoded once per audience that
+    asks for it (``text_for``)."""
+
+    __slots__ = ("message", "texts")
+
+    def __init__(self, message: dict[str, Any]) -> None:
+        self.message = message
+        self.texts: dict[str | None, str | None] = {}
+
+    def text_for(self, audience: str) -> str | None:
+        """The event as ``audience`` gets it; None: that audience gets no event."""
+        variants = self.message.get("audiences")
+        key = audience if isinstance(variants, dict) and audience in variants else None
+        if key not in self.texts:
+            data = self.message.get("data") if key is None else variants[key]  # type: ignore[index]
+            self.texts[key] = None if data is None else self._encode(data)
+        return self.texts[key]
+
+    def _encode(self, data: Any) -> str:
+        return json.dumps(
+            {
+                "type": "event",
+                "channel": client_channel(self.message["channel"]),
+                "event": self.message.get("event"),
+                "data": data,
+                "at": self.message.get("at"),
+            },
+            separators=(",", ":"),
+        )
+
+
 class Member(Protocol):
-    def deliver(self, message: dict[str, Any], text: str) -> None: ...
+    def deliver(self, outgoing: Outgoing) -> None: ...
 
 
 def client_channel(published_as: str) -> str:
@@ -83,18 +117,9 @@ class Hub:
         members = self.members.get(group_name(published_as))
         if not members:
             return
-        text = json.dumps(
-            {
-                "type": "event",
-                "channel": client_channel(published_as),
-                "event": message.get("event"),
-                "data": message.get("data"),
-                "at": message.get("at"),
-            },
-            separators=(",", ":"),
-        )
+        outgoing = Outgoing(message)
         for member in list(members):
-            member.deliver(message, text)
+            member.deliver(outgoing)
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()

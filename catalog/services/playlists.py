@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import F
@@ -76,17 +75,16 @@ def _touch(playlist: Playlist) -> None:
 # --- realtime events (DESIGN.md §4): published after commit on ``playlist:<id>`` ------------
 
 
-def _not_public(song_ids: list[int]) -> list[int]:
-    """Songs not everyone may see: the realtime process shows them only to those who may."""
-    return sorted(
-        set(song_ids) - selectors.visible_song_ids(user=AnonymousUser(), song_ids=song_ids)
-    )
+# Positions in events are counted over what each subscriber may see, as the API counts them
+# (``selectors.playlist_entries_by_id``): a stored position would tell a subscriber how many
+# songs it may not see come before. Each event is rendered once per audience
+# (``selectors.playlist_song_audiences``); an audience that may not see the song gets none.
 
 
-def _entry_event(entry: PlaylistSong) -> dict[str, Any]:
+def _entry_event(entry: PlaylistSong, position: int) -> dict[str, Any]:
     song, by = entry.song, entry.added_by
     return {
-        "position": entry.position,
+        "position": position,
         "song": {
             "id": song.pk,
             "title": song.title,
@@ -100,13 +98,57 @@ def _entry_event(entry: PlaylistSong) -> dict[str, Any]:
     }
 
 
-def _publish_song_event(playlist: Playlist, event: str, song_ids: list[int], data: dict) -> None:
-    publish(
-        f"playlist:{playlist.pk}",
-        event,
-        {"snapshot_id": playlist.snapshot_id, **data},
-        restricted_songs=_not_public(song_ids),
-    )
+def _positioned_entries(
+    playlist: Playlist, audiences: dict[str, Any], entry_ids: list[int]
+) -> dict[str, list[tuple[PlaylistSong, int]]]:
+    """For each audience (``{}``: the one of everyone), the entries among ``entry_ids`` it may
+    see, in order, each with its position as that audience's API shows it."""
+    result: dict[str, list[tuple[PlaylistSong, int]]] = {}
+    for audience, viewer in (audiences or {selectors.AUDIENCE_EVERYTHING: None}).items():
+        if viewer is None:  # sees every entry: stored positions are its own
+            entries = PlaylistSong.objects.filter(pk__in=entry_ids).select_related(
+                "song__artist", "song__album", "added_by"
+            )
+            result[audience] = [(e, e.position) for e in entries.order_by("position")]
+        else:
+            entries = selectors.playlist_entries_by_id(
+                playlist=playlist, user=viewer, entry_ids=entry_ids
+            )
+            result[audience] = [
+                (e, e.visible_position)  # type: ignore[attr-defined]  # annotated
+                for e in entries.order_by("position")
+            ]
+    return result
+
+
+def _entry_positions(
+    playlist: Playlist, audiences: dict[str, Any], entry: PlaylistSong
+) -> dict[str, int | None]:
+    """Where each audience sees ``entry`` (None: it may not see it)."""
+    return {
+        audience: entries[0][1] if entries else None
+        for audience, entries in _positioned_entries(playlist, audiences, [entry.pk]).items()
+    }
+
+
+def _publish_song_event(
+    playlist: Playlist, event: str, variants: dict[str, dict[str, Any] | None]
+) -> None:
+    """Publish ``event`` with each audience's own data (None: that audience gets nothing).
+
+    With one audience (everyone sees every song), one message for all; otherwise the data for
+    ``public`` is the default and the others ride along for the realtime process to pick.
+    """
+    channel = f"playlist:{playlist.pk}"
+    stamp = {"snapshot_id": playlist.snapshot_id}
+    shaped = {a: None if data is None else {**stamp, **data} for a, data in variants.items()}
+    if list(shaped) == [selectors.AUDIENCE_EVERYTHING]:
+        data = shaped[selectors.AUDIENCE_EVERYTHING]
+        if data is not None:
+            publish(channel, event, data)
+        return
+    default = shaped.pop(selectors.AUDIENCE_PUBLIC)
+    publish(channel, event, default, audiences=shaped)
 
 
 def _is_collaborator(playlist: Playlist, user) -> bool:
@@ -226,11 +268,15 @@ def playlist_add_songs(
         ]
     )
     _touch(playlist)
-    added = PlaylistSong.objects.filter(pk__in=[e.pk for e in created]).select_related(
-        "song__artist", "song__album", "added_by"
-    )
+    audiences = selectors.playlist_song_audiences(playlist=playlist)
+    seen = _positioned_entries(playlist, audiences, [e.pk for e in created])
     _publish_song_event(
-        playlist, "song_added", song_ids, {"entries": [_entry_event(e) for e in added]}
+        playlist,
+        "song_added",
+        {
+            audience: {"entries": [_entry_event(e, at) for e, at in entries]} if entries else None
+            for audience, entries in seen.items()
+        },
     )
     return playlist, created
 
@@ -292,6 +338,8 @@ def playlist_move_song(
     if new == old:
         return playlist, entry
     position = new
+    audiences = selectors.playlist_song_audiences(playlist=playlist)
+    seen_from = _entry_positions(playlist, audiences, entry)
     others = PlaylistSong.objects.filter(playlist=playlist)
     if position < old:
         others.filter(position__gte=position, position__lt=old).update(position=F("position") + 1)
@@ -300,8 +348,17 @@ def playlist_move_song(
     entry.position = position
     entry.save(update_fields=["position"])
     _touch(playlist)
+    seen_at = _entry_positions(playlist, audiences, entry)
+    # An audience that may not see the song, or sees it where it was, sees nothing move.
     _publish_song_event(
-        playlist, "song_moved", [song_id], {"song_id": song_id, "from": old, "position": position}
+        playlist,
+        "song_moved",
+        {
+            audience: {"song_id": song_id, "from": at_from, "position": seen_at[audience]}
+            if at_from is not None and at_from != seen_at[audience]
+            else None
+            for audience, at_from in seen_from.items()
+        },
     )
     return playlist, entry
 
@@ -314,6 +371,8 @@ def playlist_remove_song(
     playlist = _lock(playlist, if_match)
     entry = _visible_entry(playlist, user, song_id)
     removed_at = entry.position
+    audiences = selectors.playlist_song_audiences(playlist=playlist)
+    seen_at = _entry_positions(playlist, audiences, entry)
     entry.delete()
     PlaylistSong.objects.filter(playlist=playlist, position__gt=removed_at).update(
         position=F("position") - 1
@@ -323,7 +382,12 @@ def playlist_remove_song(
     )
     _touch(playlist)
     _publish_song_event(
-        playlist, "song_removed", [song_id], {"song_id": song_id, "position": removed_at}
+        playlist,
+        "song_removed",
+        {
+            audience: None if at is None else {"song_id": song_id, "position": at}
+            for audience, at in seen_at.items()
+        },
     )
     return playlist
 

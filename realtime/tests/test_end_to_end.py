@@ -170,6 +170,52 @@ def test_a_collaborator_sees_another_users_song_added_live(live_server, realtime
     ] == [(0, song.pk, "Live One")]
 
 
+def test_a_listener_gets_positions_over_the_songs_it_may_see(live_server, realtime_url):
+    # A hidden song first in a public playlist: the owner's HTTP add lands at stored position
+    # 1; the listener's socket says 0, as the listener's REST API does; an editor's says 1.
+    owner, listener = UserFactory(), UserFactory()
+    hidden, song = SongFactory(is_visible=False), SongFactory(title="Seen")
+    playlist = PlaylistFactory(owner=owner, is_public=True, songs=[hidden])
+    editor = EditorFactory()  # staff see the hidden song; the listener does not
+    tokens = {"listener": token_for(listener), "editor": token_for(editor)}
+    channel = f"playlist:{playlist.pk}"
+
+    async def scenario():
+        sockets = {}
+        for role, token in tokens.items():
+            sockets[role] = await websockets.connect(f"{realtime_url}?token={token}")
+            await sockets[role].send(json.dumps({"action": "subscribe", "channel": channel}))
+            assert json.loads(await sockets[role].recv())["type"] == "subscribed"
+        try:
+            response = await asyncio.to_thread(
+                requests.post,
+                f"{live_server.url}/api/v1/playlists/{playlist.pk}/songs/",
+                json={"song_id": song.pk},
+                headers={"Authorization": f"Bearer {token_for(owner)}"},
+                timeout=10,
+            )
+            assert response.status_code == 201, response.text
+            events = {role: await next_event(ws) for role, ws in sockets.items()}
+            listed = await asyncio.to_thread(
+                requests.get,
+                f"{live_server.url}/api/v1/playlists/{playlist.pk}/songs/",
+                headers={"Authorization": f"Bearer {tokens['listener']}"},
+                timeout=10,
+            )
+            return events, listed.json()
+        finally:
+            for ws in sockets.values():
+                await ws.close()
+
+    events, listed = asyncio.run(scenario())
+    positions = {
+        role: [(e["song"]["id"], e["position"]) for e in event["data"]["entries"]]
+        for role, event in events.items()
+    }
+    assert positions == {"listener": [(song.pk, 0)], "editor": [(song.pk, 1)]}
+    assert [(e["song"]["id"], e["position"]) for e in listed["results"]] == [(song.pk, 0)]
+
+
 def test_an_export_sent_by_a_worker_reaches_user_me(live_server, realtime_url, worker):
     user = UserFactory(email="fan@example.com")
     playlist = PlaylistFactory(owner=user)
