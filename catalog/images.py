@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from PIL import Image, ImageOps, UnidentifiedImageError
 from rest_framework import serializers
 
@@ -149,6 +150,18 @@ def cover_file_names(names: Iterable[str | None]) -> list[str]:
         if name
         for stored in (name, *(cover_size_name(name, box) for box in COVER_SIZES))
     ]
+
+
+def delete_images_on_commit(
+    *, covers: Iterable[str | None] = (), images: Iterable[str | None] = ()
+) -> None:
+    """Once the transaction commits (never if it rolls back), remove these covers with their
+    renditions and these other images, as audio files are removed (``delete_quietly``)."""
+    from catalog.audio.files import delete_quietly
+
+    stored = [*cover_file_names(covers), *filter(None, images)]
+    if stored:
+        transaction.on_commit(lambda: delete_quietly(names=stored))
 
 
 def save_cover(field_file, checked: CheckedImage) -> list[str]:

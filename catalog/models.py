@@ -427,6 +427,23 @@ class SongAudioRendition(models.Model):
         return f"{self.quality} of song audio {self.audio_id}"
 
 
+@receiver(post_delete, sender=Album, dispatch_uid="catalog.album.cover_files")
+def _album_deleted(sender, instance: Album, **kwargs) -> None:
+    """Deleting an album, by any path (API, admin, its bulk action, an artist's cascade),
+    removes its cover and the cover's renditions once the transaction commits."""
+    from catalog.images import delete_images_on_commit
+
+    delete_images_on_commit(covers=[instance.cover.name])
+
+
+@receiver(post_delete, sender=Artist, dispatch_uid="catalog.artist.image_file")
+def _artist_deleted(sender, instance: Artist, **kwargs) -> None:
+    """The same for an artist's image (its albums' covers go with each album)."""
+    from catalog.images import delete_images_on_commit
+
+    delete_images_on_commit(images=[instance.image.name])
+
+
 @receiver(post_delete, sender=SongAudio, dispatch_uid="catalog.songaudio.files")
 def _song_audio_deleted(sender, instance: SongAudio, **kwargs) -> None:
     """Deleting a song (or only its audio), by any path, removes every file of it."""

@@ -118,10 +118,7 @@ def artist_update(*, user, artist: Artist, data: Mapping[str, Any]) -> Artist:
 def artist_delete(*, user, artist: Artist) -> None:
     if not is_editor_or_admin(user):
         raise PermissionDenied("Only editors and admins may delete artists.")
-    files = [artist.image.name] if artist.image else []
-    files += cover_file_names(artist.albums.exclude(cover="").values_list("cover", flat=True))
-    artist.delete()
-    transaction.on_commit(lambda: delete_stored_files(files))
+    artist.delete()  # its image and its albums' covers go after commit (catalog.models)
 
 
 def delete_stored_files(names: Iterable[str | None]) -> None:
@@ -168,10 +165,7 @@ def album_update(*, user, album: Album, data: Mapping[str, Any]) -> Album:
 @transaction.atomic
 def album_delete(*, user, album: Album) -> None:
     require_artist_editor(user, album.artist)
-    covers = cover_file_names([album.cover.name])
-    album.delete()
-    if covers:
-        transaction.on_commit(lambda: delete_stored_files(covers))
+    album.delete()  # its cover files go after commit (catalog.models)
 
 
 @transaction.atomic

@@ -254,3 +254,99 @@ def test_a_failed_save_leaves_no_files(album, editor, client_for, settings, monk
     client.raise_request_exception = False
     assert upload(client, album, image_bytes("PNG")).status_code == 500
     assert stored_files(settings) == []
+
+
+# --- every way of deleting an album removes every cover file, after commit -------------------
+
+
+def with_cover(album, editor, client_for, django_capture_on_commit_callbacks) -> list[str]:
+    with django_capture_on_commit_callbacks(execute=True):
+        assert upload(client_for(editor), album, image_bytes()).status_code == 200
+    album.refresh_from_db()
+    names = cover_file_names([album.cover.name])
+    assert all(default_storage.exists(name) for name in names) and len(names) == 4
+    return names
+
+
+@pytest.fixture
+def admin_site_client(client, editor):
+    client.force_login(editor)
+    return client
+
+
+def test_the_admin_delete_page_removes_the_cover_files(
+    album, editor, client_for, admin_site_client, settings, django_capture_on_commit_callbacks
+):
+    with_cover(album, editor, client_for, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_site_client.post(
+            f"/admin/catalog/album/{album.pk}/delete/", {"post": "yes"}
+        )
+    assert response.status_code == 302
+    assert not Album.objects.filter(pk=album.pk).exists()
+    assert stored_files(settings) == []
+
+
+def test_the_admin_bulk_delete_action_removes_the_cover_files(
+    editor, client_for, admin_site_client, settings, django_capture_on_commit_callbacks
+):
+    albums = AlbumFactory.create_batch(2)
+    kept = AlbumFactory()
+    for album in [*albums, kept]:
+        with_cover(album, editor, client_for, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_site_client.post(
+            "/admin/catalog/album/",
+            {
+                "action": "delete_selected",
+                "_selected_action": [a.pk for a in albums],
+                "post": "yes",
+            },
+        )
+    assert response.status_code == 302
+    assert list(Album.objects.values_list("pk", flat=True)) == [kept.pk]
+    kept.refresh_from_db()
+    assert [p.relative_to(settings.MEDIA_ROOT).as_posix() for p in stored_files(settings)] == (
+        sorted(cover_file_names([kept.cover.name]))
+    )
+
+
+@pytest.mark.parametrize("way", ["api", "admin"])
+def test_deleting_an_artist_removes_its_albums_cover_files(
+    way, editor, client_for, admin_site_client, settings, django_capture_on_commit_callbacks
+):
+    artist = OwnedArtistFactory()
+    for album in AlbumFactory.create_batch(2, artist=artist):
+        with_cover(album, editor, client_for, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        if way == "api":
+            response = client_for(editor).delete(f"/api/v1/artists/{artist.pk}/")
+            assert response.status_code == 204
+        else:
+            response = admin_site_client.post(
+                f"/admin/catalog/artist/{artist.pk}/delete/", {"post": "yes"}
+            )
+            assert response.status_code == 302
+    assert not Album.objects.filter(artist_id=artist.pk).exists()
+    assert stored_files(settings) == []
+
+
+def test_a_rolled_back_album_delete_keeps_the_cover_files(
+    album, editor, client_for, settings, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    from catalog.services import album_delete
+
+    names = with_cover(album, editor, client_for, django_capture_on_commit_callbacks)
+    pk = album.pk
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        album_delete(user=editor, album=album)
+        raise RuntimeError("the request failed after the delete")
+    assert callbacks == []
+    assert Album.objects.filter(pk=pk).exists()
+    assert all(default_storage.exists(name) for name in names)
