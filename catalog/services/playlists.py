@@ -124,7 +124,9 @@ def _positioned_entries(
 def _entry_positions(
     playlist: Playlist, audiences: dict[str, Any], entry: PlaylistSong
 ) -> dict[str, int | None]:
-    """Where each audience sees ``entry`` (None: it may not see it)."""
+    """Where each audience sees ``entry`` now (None: it may not see it)."""
+    if not audiences:  # everyone sees every song: the stored position, no query
+        return {selectors.AUDIENCE_EVERYTHING: entry.position}
     return {
         audience: entries[0][1] if entries else None
         for audience, entries in _positioned_entries(playlist, audiences, [entry.pk]).items()
