@@ -162,3 +162,53 @@ def test_apple_feeds_can_carry_isrcs_too():
     }
     services.chart_ingest(chart=chart, feeds=feeds)
     assert links() == [(1, song.pk, song.artist_id, "isrc")]
+
+
+@pytest.mark.parametrize(
+    ("catalog", "charted"),
+    [
+        (("Señorita", "Shawn Mendes"), ("Senorita", "Shawn Mendes, Camila Cabello")),
+        (("Senorita", "Shawn Mendes"), ("SEÑORITA", "Shawn Mendes")),
+        (("Déjà Vu", "Beyoncé"), ("Deja Vu (feat. Jay-Z)", "Beyonce")),
+        (("Işıklar", "Zeynep Bastık"), ("ISIKLAR", "ZEYNEP BASTIK")),  # Turkish dotless i
+        (("Işık", "İlyas Yalçıntaş"), ("Isik", "Ilyas Yalcintas")),
+        (("Ça Va Aller", "Jérémy Frérot"), ("Ca va aller", "Jeremy Frerot")),
+    ],
+)
+def test_accent_only_differences_link_by_name(catalog, charted):
+    song = SongFactory(title=catalog[0], artist=ArtistFactory(name=catalog[1]))
+    ingest(ChartFactory(), {D1: [entry(1, charted[0], artist=charted[1], external_id="")]})
+    assert links() == [(1, song.pk, song.artist_id, "name")]
+
+
+def test_accent_only_differences_link_artists_and_later_imports():
+    beyonce = ArtistFactory(name="Beyoncé")
+    chart = ChartFactory()
+    ingest(
+        chart,
+        {
+            D1: [
+                entry(1, "Not In The Catalog", artist="Beyonce", external_id=""),
+                entry(2, "Senorita", artist="Shawn Mendes", external_id=""),
+            ]
+        },
+    )
+    assert links() == [(1, None, beyonce.pk, ""), (2, None, None, "")]
+    # The catalog gains the song later, spelt with its accent: the nightly link finds it.
+    song = SongFactory(title="Señorita", artist=ArtistFactory(name="Shawn Mendes"))
+    assert services.chart_tracks_link()[1] == 1
+    assert links() == [(1, None, beyonce.pk, ""), (2, song.pk, song.artist_id, "name")]
+
+
+@pytest.mark.parametrize(
+    ("catalog", "charted"),
+    [
+        (("カゲ", "Aimer"), ("カケ", "Aimer")),  # a dakuten changes the word: kept
+        (("사랑", "IU"), ("사람", "IU")),
+        (("Мой", "Artist"), ("Мои", "Artist")),  # й is its own letter
+    ],
+)
+def test_marks_that_change_meaning_do_not_link(catalog, charted):
+    SongFactory(title=catalog[0], artist=ArtistFactory(name=catalog[1]))
+    ingest(ChartFactory(), {D1: [entry(1, charted[0], artist=charted[1], external_id="")]})
+    assert links()[0][1] is None

@@ -53,3 +53,40 @@ def test_primary_artist():
     assert normalize_artist("Lil Nas X") == "lil nas x"
     assert normalize_artist("Dan + Shay") == "dan shay"
     assert normalize_artist("Vishal Mishra & Raj Shekhar") == "vishal mishra"
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        (("Señorita", "Shawn Mendes"), ("Senorita", "Shawn Mendes")),
+        (("Déjà Vu", "Beyoncé"), ("DEJA VU", "BEYONCE")),
+        (("Işık", "Zeynep Bastık"), ("ISIK", "Zeynep Bastik")),  # dotless ı
+        (("İstanbul", "Sezen Aksu"), ("istanbul", "Sezen Aksu")),  # dotted İ
+        (("Łódź", "Ørjan Nilsen"), ("Lodz", "Orjan Nilsen")),
+        (("Ｓｅñｏｒｉｔａ", "Shawn Mendes"), ("Senorita", "Shawn Mendes")),  # full width
+        (("Ánh Nắng Của Anh", "Đức Phúc"), ("Anh Nang Cua Anh", "Duc Phuc")),  # Vietnamese
+    ],
+)
+def test_accents_fold(left, right):
+    assert name_key(*left) == name_key(*right)
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        ("カゲ", "カケ"),  # Japanese: a dakuten makes another syllable
+        ("ガ", "カ"),
+        ("사랑", "사람"),  # Korean syllables stay whole
+        ("Мой", "Мои"),  # Cyrillic й is a letter of its own
+        ("मेरे", "मरे"),  # Devanagari vowel signs
+    ],
+)
+def test_marks_that_change_meaning_are_kept(left, right):
+    assert fold_text(left) != fold_text(right)
+
+
+def test_japanese_and_korean_survive_intact():
+    assert fold_text("ガーベラ") == "ガーベラ"
+    assert fold_text("ｶﾞｰﾍﾞﾗ") == "ガーベラ"  # half-width kana compose as they are written
+    assert fold_text("봄날") == "봄날"
+    assert fold_text("İ") == "i" and fold_text("ı") == "i"
