@@ -64,6 +64,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.user = None
+        self.audience = access.audience(None)
         self.socket_id = uuid.uuid4().hex
         self.subscriptions: dict[str, access.Channel] = {}
         self.lane: deque[hub.Outgoing] | None = None
@@ -90,6 +91,8 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
         except auth.Refused as refused:
             await self._close(refused.code)
             return
+        # Which rendering of playlist events this socket gets; re-read with the account.
+        self.audience = access.audience(self.user)
         if self.user is not None:
             self.owner = f"user:{self.user.pk}"
             limit = settings.REALTIME_MAX_SOCKETS_PER_USER
@@ -291,7 +294,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             self.lane.append(outgoing)
             return
         if hub.client_channel(message["channel"]) in self.subscriptions:
-            text = outgoing.text_for(access.audience(self.user))
+            text = outgoing.text_for(self.audience)
             if text is not None:
                 self._send_soon(text, message.get("sent"))
 
@@ -328,7 +331,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             return
         if hub.client_channel(published_as) not in self.subscriptions:
             return
-        text = outgoing.text_for(access.audience(self.user))
+        text = outgoing.text_for(self.audience)
         if text is None:
             return
         MESSAGES_SENT.labels("event").inc()
@@ -369,6 +372,7 @@ class RealtimeConsumer(AsyncWebsocketConsumer):
             await self._close(code or auth.UNAUTHENTICATED)
             return
         self.user = user
+        self.audience = access.audience(user)
         for channel in list(self.subscriptions.values()):
             if not await database_sync_to_async(access.has_access)(channel, user=user):
                 await self._revoke(channel)

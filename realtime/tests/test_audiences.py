@@ -242,3 +242,34 @@ def test_one_audience_means_one_message_with_stored_positions(cast, committing, 
     message = registry.get_serializer("msgpack").deserialize(raw["data"])
     assert (message["event"], "audiences" in message) == ("song_added", False)
     assert [e["position"] for e in message["data"]["entries"]] == [1]
+
+
+def test_a_demoted_editor_gets_what_a_listener_sees_from_the_next_event(
+    cast, setup, committing, client_for
+):
+    # The role change's control message is handled before the next event, which is then
+    # rendered for the socket's new audience.
+    from users.services import user_admin_update
+
+    playlist, _ = setup
+    c, d = SongFactory(title="C"), SongFactory(title="D")
+
+    async def scenario():
+        async with Client(cast.editor) as ws:
+            await ws.subscribe(f"playlist:{playlist.pk}")
+
+            async def add(song) -> int:
+                await committing(
+                    playlist_services.playlist_add_songs,
+                    user=cast.owner,
+                    playlist=playlist,
+                    song_ids=[song.pk],
+                )
+                return (await ws.receive())["data"]["entries"][0]["position"]
+
+            assert await add(c) == 5  # h a o p b c
+            await committing(user_admin_update, user=cast.editor, role="listener")
+            assert await add(d) == 3  # a b c d
+            assert (await orm(rest_positions)(client_for, cast.editor, playlist))[d.pk] == 3
+
+    run(scenario)
