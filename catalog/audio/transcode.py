@@ -3,9 +3,12 @@
 The source is decoded and resampled once to 44.1 kHz stereo float; each frame then goes to
 six encoders (MP3 64/128/320 kbps, AAC 64/128/256 kbps as HLS), FFmpeg's EBU R128 meter and
 a peak collector. Nothing keeps more than a few frames, so memory does not grow with the
-song's length. With ``processes=2`` the sinks are split into two groups of about equal cost
-and a helper process (``python -m catalog.audio.transcode``) runs the second group; PyAV
-holds the GIL while encoding, so threads would not help.
+song's length. With ``processes=2`` the sinks are split into two groups of about equal
+measured cost and a helper process (``python -m catalog.audio.transcode``) runs the second
+group; PyAV holds the GIL while encoding, so threads would not help. The source is still
+decoded once: the main process writes the decoded samples to the helper through a pipe
+(cheaper than a second decode; both processes' encoders get the very same frames, so the
+files are byte for byte those of one process).
 
 Encoder settings were chosen by measurement (bench/audio.py, a 4-minute stereo song):
 - LAME ``compression_level`` (its ``-q``) 7 instead of the default: 2x faster at the same
@@ -25,20 +28,24 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
+import itertools
 import json
 import logging
 import math
 import os
 import re
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import IO
 
 import av
 import av.filter
@@ -73,15 +80,16 @@ class HlsVariant:
     cost: float
 
 
+# Costs: CPU seconds for a 4-minute stereo song on one core (bench/audio.py, dense music).
 MP3_RENDITIONS = (
-    Mp3Spec("low", 64_000, 3.8),
-    Mp3Spec("medium", 128_000, 4.1),
-    Mp3Spec("high", 320_000, 4.5),
+    Mp3Spec("low", 64_000, 3.57),
+    Mp3Spec("medium", 128_000, 3.96),
+    Mp3Spec("high", 320_000, 4.34),
 )
 HLS_VARIANTS = (
-    HlsVariant("a64", 64_000, 1.7),
-    HlsVariant("a128", 128_000, 2.4),
-    HlsVariant("a256", 256_000, 2.4),
+    HlsVariant("a64", 64_000, 1.63),
+    HlsVariant("a128", 128_000, 2.42),
+    HlsVariant("a256", 256_000, 2.17),
 )
 # The 320 kbps MP3 only when the source is better than 128 kbps (5 % above it, as a rate
 # estimated from the file size includes the container).
@@ -109,6 +117,8 @@ class TranscodeResult:
     samples: int
     # CPU seconds per step ("decode", "mp3 low", "hls a64", "loudness", "waveform", ...).
     step_seconds: dict[str, float] = field(default_factory=dict)
+    # CPU seconds of each process's steps: the main process first, then each helper.
+    process_seconds: list[float] = field(default_factory=list)
 
 
 class TranscodeError(Exception):
@@ -209,7 +219,7 @@ class HlsSink(_EncoderSink):
 class LoudnessSink(Sink):
     """Integrated loudness (EBU R128 / ITU-R BS.1770) by FFmpeg's ``ebur128`` filter."""
 
-    name, cost = "loudness", 0.4
+    name, cost = "loudness", 0.34
 
     def __init__(self) -> None:
         super().__init__()
@@ -246,7 +256,7 @@ class LoudnessSink(Sink):
 class WaveformSink(Sink):
     """Peak absolute sample (0..1, both channels) in each of ``points`` equal slices."""
 
-    name, cost = "waveform", 0.3
+    name, cost = "waveform", 0.32
 
     def __init__(self, expected_samples: int, points: int = WAVEFORM_POINTS) -> None:
         super().__init__()
@@ -310,7 +320,7 @@ def decoded_frames(path: str, timing: dict[str, float]) -> Iterator[av.AudioFram
         timing["decode"] = timing.get("decode", 0.0) + cpu
 
 
-# --- fan-out: one process, or two ----------------------------------------------------------
+# --- fan-out: one process, or more ---------------------------------------------------------
 
 
 def _make_sinks(names: list[str], work: Path, expected_ms: int) -> list[Sink]:
@@ -343,24 +353,54 @@ SINK_COSTS = {
     "loudness": LoudnessSink.cost,
     "waveform": WaveformSink.cost,
 }
+# The other costs of a split, in the same unit (CPU seconds for a 4-minute song, measured):
+# the main process decodes for everyone and writes the samples to each helper's pipe; a
+# helper starts an interpreter (imports PyAV and numpy) and reads the samples.
+DECODE_COST = 0.48
+PCM_SEND_COST = 0.08
+HELPER_COST = 0.25
+_EXHAUSTIVE_LIMIT = 20_000  # assignments tried before falling back to the greedy split
 
 
 def _balance(names: list[str], groups: int) -> list[list[str]]:
-    """Greedy split into ``groups`` of about equal measured cost (largest first)."""
+    """Split ``names`` into at most ``groups`` groups so that the busiest process has the
+    least work. Group 0 runs in the main process (which also decodes), the others in
+    helpers. Every assignment is tried when there are few (two processes: 2**8); otherwise
+    the largest cost goes to the least loaded process, one after the other."""
+    groups = max(1, min(groups, len(names)))
+    if groups == 1:
+        return [list(names)]
+    ordered = sorted(names, key=lambda n: -SINK_COSTS[n])
+    costs = [SINK_COSTS[n] for n in ordered]
+    base = [DECODE_COST + PCM_SEND_COST * (groups - 1)] + [HELPER_COST] * (groups - 1)
+
+    def busiest(assignment: tuple[int, ...]) -> float:
+        loads = list(base)
+        for index, cost in zip(assignment, costs, strict=True):
+            loads[index] += cost
+        return max(loads)
+
+    if groups ** len(ordered) <= _EXHAUSTIVE_LIMIT:
+        best = min(itertools.product(range(groups), repeat=len(ordered)), key=busiest)
+    else:
+        loads, chosen = list(base), []
+        for cost in costs:
+            index = loads.index(min(loads))
+            chosen.append(index)
+            loads[index] += cost
+        best = tuple(chosen)
     result: list[list[str]] = [[] for _ in range(groups)]
-    loads = [0.0] * groups
-    for name in sorted(names, key=lambda n: -SINK_COSTS[n]):
-        index = loads.index(min(loads))
+    for index, name in zip(best, ordered, strict=True):
         result[index].append(name)
-        loads[index] += SINK_COSTS[name]
-    return [group for group in result if group]
+    # Empty helper groups start no process; the main process always runs (it decodes).
+    return [result[0], *(group for group in result[1:] if group)]
 
 
-def _feed(source: str, sinks: list[Sink], timing: dict[str, float]) -> int:
-    """Feed every decoded frame to every sink, then close them; return the sample count."""
+def _feed(frames: Iterable[av.AudioFrame], sinks: list[Sink]) -> int:
+    """Feed every frame to every sink, then close them; return the sample count."""
     samples = 0
     try:
-        for frame in decoded_frames(source, timing):
+        for frame in frames:
             samples += frame.samples
             for sink in sinks:
                 sink.feed(frame)
@@ -373,6 +413,77 @@ def _feed(source: str, sinks: list[Sink], timing: dict[str, float]) -> int:
     return samples
 
 
+# --- the samples for a helper process: one decode, shipped through a pipe ---------------------
+#
+# The main process decodes the source once and writes each 44.1 kHz stereo float frame to
+# every helper's standard input: a little-endian int32 sample count, then the two channels'
+# float32 samples one after the other (planar, as the encoders take them). A count of 0 ends
+# the stream; a pipe that ends without it means the main process gave up. The frames a helper
+# rebuilds hold the same samples and timestamps, so its encoders write the same bytes they
+# would in the main process. 4 minutes are 85 MB through the pipe: about 0.1 s of CPU in all,
+# against 0.5 s for a second decode.
+
+_FRAME_HEADER = struct.Struct("<i")
+_CHANNELS = 2
+_PIPE_BYTES = 1 << 20  # about 3 s of audio: absorbs short differences in the two paces
+_F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ (Linux; Python >= 3.10 names it)
+
+
+class _PcmSender(Sink):
+    """Ships every frame to a helper process's standard input."""
+
+    name = "pcm out"
+
+    def __init__(self, pipe: IO[bytes]) -> None:
+        super().__init__()
+        self.pipe = pipe
+
+    def _feed(self, frame: av.AudioFrame) -> None:
+        data = frame.to_ndarray()
+        self.pipe.write(_FRAME_HEADER.pack(frame.samples))
+        self.pipe.write(np.ascontiguousarray(data, dtype=np.float32).data)
+
+    def _close(self) -> None:
+        self.pipe.write(_FRAME_HEADER.pack(0))
+        self.pipe.close()
+
+    def abort(self) -> None:
+        # Closed without the end mark: the helper stops with an error.
+        with contextlib.suppress(OSError):
+            self.pipe.close()
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytes:
+    data = stream.read(size)
+    if len(data) != size:
+        raise TranscodeError("the samples from the main process ended early")
+    return data
+
+
+def received_frames(stream: IO[bytes], timing: dict[str, float]) -> Iterator[av.AudioFrame]:
+    """The frames a ``_PcmSender`` wrote to ``stream``, with sample-count timestamps."""
+    position = 0
+    cpu = 0.0
+    try:
+        while True:
+            started = time.thread_time()
+            (count,) = _FRAME_HEADER.unpack(_read_exactly(stream, _FRAME_HEADER.size))
+            if count == 0:
+                return
+            if count < 0:
+                raise TranscodeError(f"bad frame header from the main process: {count}")
+            raw = _read_exactly(stream, count * _CHANNELS * 4)
+            data = np.frombuffer(raw, dtype=np.float32).reshape(_CHANNELS, count)
+            frame = av.AudioFrame.from_ndarray(data, format="fltp", layout=OUTPUT_LAYOUT)
+            frame.sample_rate = OUTPUT_RATE
+            frame.pts, frame.time_base = position, TIME_BASE
+            position += count
+            cpu += time.thread_time() - started
+            yield frame
+    finally:
+        timing["pcm in"] = timing.get("pcm in", 0.0) + cpu
+
+
 @dataclass
 class _GroupResult:
     samples: int
@@ -381,18 +492,20 @@ class _GroupResult:
     waveform: list[float] | None = None
 
 
-def _run_group(source: str, work: Path, expected_ms: int, names: list[str]) -> _GroupResult:
-    sinks = _make_sinks(names, work, expected_ms)
-    timing: dict[str, float] = {}
-    samples = _feed(source, sinks, timing)
+def _collect(sinks: list[Sink], samples: int, timing: dict[str, float]) -> _GroupResult:
     result = _GroupResult(samples=samples, timing=timing)
     for sink in sinks:
-        timing[sink.name] = sink.cpu
+        timing[sink.name] = timing.get(sink.name, 0.0) + sink.cpu
         if isinstance(sink, LoudnessSink):
             result.loudness = sink.integrated
         elif isinstance(sink, WaveformSink):
             result.waveform = sink.values()
     return result
+
+
+class EncoderProcessLost(OSError):
+    """A helper process was killed (out of memory, a signal): nothing says the source is
+    bad, so the task retries (an OSError without errno is a temporary error to it)."""
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
@@ -404,45 +517,68 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         pass
 
 
+def _start_helper(
+    work: Path, expected_ms: int, names: list[str], out: IO[bytes], err: IO[bytes]
+) -> subprocess.Popen:
+    job = json.dumps({"work": str(work), "expected_ms": expected_ms, "names": names})
+    helper = subprocess.Popen(
+        [sys.executable, "-m", "catalog.audio.transcode", job],
+        stdin=subprocess.PIPE,
+        stdout=out,
+        stderr=err,
+        preexec_fn=_die_with_parent,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([PROJECT_ROOT, *sys.path[1:]])},
+    )
+    assert helper.stdin is not None
+    with contextlib.suppress(OSError):  # not Linux, or a lower pipe-max-size: 64 KiB then
+        fcntl.fcntl(helper.stdin.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
+    return helper
+
+
+def _helper_failure(helper: subprocess.Popen, err: IO[bytes]) -> Exception:
+    """Why ``helper`` (finished) failed: killed (temporary) or an error (the source's)."""
+    if helper.returncode < 0:
+        name = signal.Signals(-helper.returncode).name
+        logger.error("audio encoder process killed by %s", name)
+        return EncoderProcessLost(f"an encoder process was killed ({name})")
+    err.seek(0)
+    detail = err.read().decode(errors="replace").strip()[-2000:]
+    logger.error("audio encoder process failed (%s): %s", helper.returncode, detail)
+    return TranscodeError("an encoder process failed")
+
+
 def _run_groups(
     source: str, work: Path, expected_ms: int, groups: list[list[str]]
 ) -> list[_GroupResult]:
-    """The first group here, the others each in a helper process (PyAV's encoders hold the
-    GIL, so threads would not run them in parallel). Each process decodes the source itself:
-    decoding costs about 1/400 of real time, far less than shipping the samples across."""
-
-    def job(names: list[str]) -> str:
-        return json.dumps(
-            {"source": source, "work": str(work), "expected_ms": expected_ms, "names": names}
-        )
-
-    # Output to files, not pipes: a chatty helper must never block on a full pipe while
-    # this process is busy with its own encoders.
+    """Decode here and run the first group; the others each in a helper process (PyAV's
+    encoders hold the GIL, so threads would not run them in parallel), fed the decoded
+    samples through a pipe."""
+    # Helper output to files, not pipes: a chatty helper must never block on a full pipe
+    # while this process is blocked writing samples to it.
     outputs = [
         (tempfile.TemporaryFile(), tempfile.TemporaryFile())  # noqa: SIM115 - closed below
         for _ in groups[1:]
     ]
-    helpers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "catalog.audio.transcode", job(names)],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            preexec_fn=_die_with_parent,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join([PROJECT_ROOT, *sys.path[1:]])},
-        )
-        for names, (out, err) in zip(groups[1:], outputs, strict=True)
-    ]
+    helpers: list[subprocess.Popen] = []
     try:
-        results = [_run_group(source, work, expected_ms, groups[0])]
+        for names, (out, err) in zip(groups[1:], outputs, strict=True):
+            helpers.append(_start_helper(work, expected_ms, names, out, err))
+        senders: list[Sink] = [_PcmSender(h.stdin) for h in helpers]  # type: ignore[arg-type]
+        sinks = _make_sinks(groups[0], work, expected_ms)
+        timing: dict[str, float] = {}
+        try:
+            # Senders first: a helper encodes a frame while this process encodes it too.
+            samples = _feed(decoded_frames(source, timing), [*senders, *sinks])
+        except BrokenPipeError:
+            for helper, (_, err) in zip(helpers, outputs, strict=True):
+                if helper.wait() != 0:
+                    raise _helper_failure(helper, err) from None
+            raise
+        results = [_collect([*senders, *sinks], samples, timing)]
         for helper, (out, err) in zip(helpers, outputs, strict=True):
-            helper.wait()
+            if helper.wait() != 0:
+                raise _helper_failure(helper, err)
             out.seek(0)
-            err.seek(0)
-            if helper.returncode != 0:
-                detail = err.read().decode(errors="replace").strip()[-2000:]
-                logger.error("audio encoder process failed (%s): %s", helper.returncode, detail)
-                raise TranscodeError("an encoder process failed")
             results.append(_GroupResult(**json.loads(out.read())))
         return results
     finally:
@@ -457,12 +593,14 @@ def _run_groups(
 
 def _helper_main() -> None:  # pragma: no cover - exercised through subprocesses
     job = json.loads(sys.argv[1])
+    timing: dict[str, float] = {}
     try:
-        result = _run_group(job["source"], Path(job["work"]), job["expected_ms"], job["names"])
+        sinks = _make_sinks(job["names"], Path(job["work"]), job["expected_ms"])
+        samples = _feed(received_frames(sys.stdin.buffer, timing), sinks)
     except TranscodeError as exc:
         print(str(exc), file=sys.stderr)
         raise SystemExit(1) from exc
-    print(json.dumps(result.__dict__))
+    print(json.dumps(_collect(sinks, samples, timing).__dict__))
 
 
 # --- HLS master playlist ---------------------------------------------------------------------
@@ -563,6 +701,7 @@ def transcode(
         waveform=waveform,
         samples=samples.pop(),
         step_seconds=timing,
+        process_seconds=[round(sum(r.timing.values()), 3) for r in results],
     )
 
 
