@@ -27,6 +27,8 @@ MAX_BODY_BYTES = 512 * 1024
 MAX_PAST = timedelta(days=30)
 MAX_FUTURE = timedelta(hours=1)
 MAX_POSITION_MS = MAX_DURATION_MS  # the longest song the catalog accepts
+MAX_OCCURRED_AT_LENGTH = 40  # room for microseconds and an offset
+MAX_CONTEXT_ID = 2**63 - 1
 CONTEXT_SOURCES = ("album", "playlist", "chart", "recommendation", "search", "artist", "library")
 CONTEXT_KEYS = ("source", "id", "device")
 CONTEXT_MAX_TEXT = 64
@@ -55,14 +57,15 @@ def _err(message: str, code: str) -> list[ErrorDetail]:
 
 
 def _int_value(value) -> int | None:
-    """An integer from JSON (a number or a string of digits); None when it is not one."""
+    """An integer from JSON (a number without a fraction); None when it is not one.
+
+    Not a string of digits: the schema says ``type: integer``, and what it forbids is refused.
+    """
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 20:
         return int(value)
     return None
 
@@ -73,7 +76,7 @@ def _parse_occurred_at(value) -> datetime | None:
     The offset is required (a device's local time without one is ambiguous); any offset
     PostgreSQL would refuse (±16:00 and more) is converted by ``parse_utc_datetime``.
     """
-    if not isinstance(value, str) or len(value) > 40:
+    if not isinstance(value, str) or len(value) > MAX_OCCURRED_AT_LENGTH:
         return None
     try:
         has_offset = datetime.fromisoformat(value).tzinfo is not None
@@ -106,7 +109,7 @@ def _parse_context(value, errors: dict) -> dict | None:
         if isinstance(ctx_id, bool) or not isinstance(ctx_id, int | str):
             errors["context"] = _err("id must be a string or an integer.", "invalid")
             return None
-        if isinstance(ctx_id, int) and not 0 <= ctx_id <= 2**63 - 1:
+        if isinstance(ctx_id, int) and not 0 <= ctx_id <= MAX_CONTEXT_ID:
             errors["context"] = _err("id is out of range.", "invalid")
             return None
         if isinstance(ctx_id, str) and not 0 < len(ctx_id) <= CONTEXT_MAX_TEXT:

@@ -24,10 +24,14 @@ from analytics.permissions import (
     can_read_user_engagement,
 )
 from analytics.serializers import (
+    CONTEXT_MAX_TEXT,
     CONTEXT_SOURCES,
     EVENT_ID_RE,
     MAX_BATCH,
     MAX_BODY_BYTES,
+    MAX_CONTEXT_ID,
+    MAX_OCCURRED_AT_LENGTH,
+    MAX_POSITION_MS,
     AnalyticsErrorResponseSerializer,
     ArtistEngagementSerializer,
     DateRangeQuerySerializer,
@@ -42,6 +46,7 @@ from analytics.serializers import (
 )
 from catalog.models import Artist
 from common.api import check_query_params, validated_query
+from common.fields import NO_NUL_PATTERN
 from common.filters import MAX_ID
 from common.parsers import LimitedJSONParser
 
@@ -57,15 +62,18 @@ _EVENT_SCHEMA = {
         "occurred_at": {
             "type": "string",
             "format": "date-time",
+            "maxLength": MAX_OCCURRED_AT_LENGTH,
             "nullable": True,
             "description": "Default now; within [now - 30 days, now + 1 hour].",
         },
         "position_ms": {
             "type": "integer",
             "minimum": 0,
+            "maximum": MAX_POSITION_MS,
             "nullable": True,
-            "description": "Where playback is: within the song; for `complete` within 15 s of "
-            "its end, for `skip` before it.",
+            "description": "Where playback is: within the song (else 400 `past_song_end`); for "
+            "`complete` within 15 s of its end (else `complete_before_end`), for `skip` before "
+            "it (else `skip_at_end`).",
         },
         "context": {
             "type": "object",
@@ -73,8 +81,23 @@ _EVENT_SCHEMA = {
             "additionalProperties": False,
             "properties": {
                 "source": {"type": "string", "enum": list(CONTEXT_SOURCES)},
-                "id": {"oneOf": [{"type": "string", "maxLength": 64}, {"type": "integer"}]},
-                "device": {"type": "string", "maxLength": 64},
+                "id": {
+                    "oneOf": [
+                        {
+                            "type": "string",
+                            "minLength": 1,
+                            "maxLength": CONTEXT_MAX_TEXT,
+                            "pattern": NO_NUL_PATTERN,
+                        },
+                        {"type": "integer", "minimum": 0, "maximum": MAX_CONTEXT_ID},
+                    ]
+                },
+                "device": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": CONTEXT_MAX_TEXT,
+                    "pattern": NO_NUL_PATTERN,
+                },
             },
         },
         "event_id": {
@@ -196,10 +219,12 @@ class EventsView(generics.ListAPIView):
             f"One event or a list of up to {MAX_BATCH}. All or nothing: any invalid item "
             "gives 400 naming `<index>.<field>` and nothing is stored. An `event_id` already "
             "stored for you is skipped and counted in `duplicates`. `position_ms` must agree "
-            "with the action: within the song, a `complete` within 15 s of its end, a `skip` "
-            "before it. Implausible events (the same song and action again sooner than the "
-            "song's length, or plays less than 30 s apart) are accepted and stored but not "
-            "counted (README: what counts as a play)."
+            "with the song and the action, rules across fields refused with their own codes: "
+            "within the song (`past_song_end`), a `complete` within 15 s of its end "
+            "(`complete_before_end`), a `skip` before it (`skip_at_end`). Implausible events "
+            "(the same song and action again sooner than the song's length, or plays less "
+            "than 30 s apart) are accepted and stored but not counted (README: what counts as "
+            "a play)."
         ),
         request=_BATCH_BODY,
         responses={201: IngestResultSerializer, 400: AnalyticsErrorResponseSerializer},

@@ -20,7 +20,12 @@ from catalog.models import (
     Song,
 )
 from catalog.services import MAX_SONGS_PER_ADD
-from common.fields import JSONBooleanField, SafeSlugRelatedField
+from common.fields import (
+    JSONBodySerializer,
+    JSONBooleanField,
+    SafeSlugRelatedField,
+    date_in_years_pattern,
+)
 from common.filters import MAX_ID
 
 NULLABLE_URL = {"type": "string", "format": "uri", "nullable": True}
@@ -306,7 +311,7 @@ class PlaylistExportAcceptedSerializer(serializers.Serializer):
 # --- input ---------------------------------------------------------------------------------
 
 
-class ArtistInputSerializer(serializers.Serializer):
+class ArtistInputSerializer(JSONBodySerializer):
     name = serializers.CharField(max_length=200)
     bio = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
     genres = SafeSlugRelatedField(
@@ -314,13 +319,31 @@ class ArtistInputSerializer(serializers.Serializer):
     )
 
 
-class AlbumInputSerializer(serializers.Serializer):
+_YEARS = SONG_ATTRIBUTES["year"]
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "date",
+        "pattern": date_in_years_pattern(int(_YEARS.low), int(_YEARS.high)),
+    }
+)
+class ReleaseDateField(serializers.DateField):
+    """A day in the catalog's year range, which the schema states as a pattern (OpenAPI 3.0
+    has no bounds for a date)."""
+
+
+class AlbumInputSerializer(JSONBodySerializer):
     title = serializers.CharField(max_length=300)
     artist = serializers.PrimaryKeyRelatedField(
-        queryset=Artist.objects.all(), required=False, help_text="Artist id; artists may omit it."
+        queryset=Artist.objects.all(),
+        required=False,
+        help_text="Artist id. Editors and admins must give it (else 400 `artist_required`);"
+        " an artist account may leave it out for its own artist.",
     )
     year = ranged_field("year")
-    release_date = serializers.DateField(allow_null=True, required=False)
+    release_date = ReleaseDateField(allow_null=True, required=False)
     genre = SafeSlugRelatedField(
         slug_field="slug", queryset=Genre.objects.all(), allow_null=True, required=False
     )
@@ -339,9 +362,14 @@ isrc_validator = RegexValidator(
 )
 
 
-class SongInputSerializer(serializers.Serializer):
+class SongInputSerializer(JSONBodySerializer):
     title = serializers.CharField(max_length=300)
-    artist = serializers.PrimaryKeyRelatedField(queryset=Artist.objects.all(), required=False)
+    artist = serializers.PrimaryKeyRelatedField(
+        queryset=Artist.objects.all(),
+        required=False,
+        help_text="Artist id. Editors and admins give it or an `album` (then the album's"
+        " artist; neither is a 400 `artist_or_album`); an artist account may leave both out.",
+    )
     album = serializers.PrimaryKeyRelatedField(
         queryset=Album.objects.all(), allow_null=True, required=False
     )
@@ -361,7 +389,7 @@ class SongInputSerializer(serializers.Serializer):
     is_visible = JSONBooleanField(required=False, help_text="Editors and admins only.")
 
 
-class PlaylistInputSerializer(serializers.Serializer):
+class PlaylistInputSerializer(JSONBodySerializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(max_length=2000, allow_blank=True, required=False)
     is_public = JSONBooleanField(required=False)
@@ -371,7 +399,7 @@ class PlaylistListQuerySerializer(serializers.Serializer):
     public = serializers.BooleanField(required=False, default=False)
 
 
-class PlaylistAddSongsSerializer(serializers.Serializer):
+class PlaylistAddSongsSerializer(JSONBodySerializer):
     """Either ``song_id`` or ``song_ids`` (up to 100), inserted at ``position`` or appended."""
 
     song_id = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
@@ -385,21 +413,23 @@ class PlaylistAddSongsSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if ("song_id" in attrs) == ("song_ids" in attrs):
-            raise serializers.ValidationError("Give exactly one of song_id and song_ids.")
+            raise serializers.ValidationError(
+                "Give exactly one of song_id and song_ids.", code="song_id_or_song_ids"
+            )
         if "song_id" in attrs:
             attrs["song_ids"] = [attrs.pop("song_id")]
         return attrs
 
 
-class PlaylistMoveSongSerializer(serializers.Serializer):
+class PlaylistMoveSongSerializer(JSONBodySerializer):
     position = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
 
 
-class CollaboratorInputSerializer(serializers.Serializer):
+class CollaboratorInputSerializer(JSONBodySerializer):
     user_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
 
 
-class ExportInputSerializer(serializers.Serializer):
+class ExportInputSerializer(JSONBodySerializer):
     target_email = serializers.EmailField(
         max_length=254,
         required=False,

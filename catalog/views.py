@@ -151,7 +151,9 @@ class GenreViewSet(mixins.ListModelMixin, CatalogViewSet):
 # Validation errors raised by services (not by the input serializers) are declared here so
 # that the schema lists every error code a client can receive.
 @pagination_errors("list")
-@extend_validation_errors(["invalid"], field_name="non_field_errors", actions=["create"])
+@extend_validation_errors(
+    ["artist_profile_exists"], field_name="non_field_errors", actions=["create"]
+)
 @extend_schema_view(
     list=extend_schema(
         summary="Artists",
@@ -164,7 +166,8 @@ class GenreViewSet(mixins.ListModelMixin, CatalogViewSet):
     create=extend_schema(
         summary="Create an artist (artist accounts, editors, admins)",
         description="Editors and admins create any artist; an artist account creates the one"
-        " profile it manages. Listeners get 403.",
+        " profile it manages (a second one is a 400 `artist_profile_exists`). Listeners get"
+        " 403.",
     ),
     partial_update=extend_schema(
         summary="Edit an artist",
@@ -215,7 +218,7 @@ class ArtistViewSet(
 
 
 @pagination_errors("list")
-@extend_validation_errors(["required"], field_name="artist", actions=["create"])
+@extend_validation_errors(["artist_required"], field_name="artist", actions=["create"])
 @extend_validation_errors(
     ["file_too_large", "image_too_large", "invalid_image", "empty"],
     field_name="cover",
@@ -236,7 +239,8 @@ class ArtistViewSet(
     create=extend_schema(
         summary="Create an album (artist accounts, editors, admins)",
         description="An artist account creates albums for its own artist (`artist` may be"
-        " left out); editors and admins name the artist. Only staff may set `is_visible`.",
+        " left out); editors and admins must name the artist (else 400 `artist_required`)."
+        " Only staff may set `is_visible`.",
     ),
     partial_update=extend_schema(
         summary="Edit an album",
@@ -382,7 +386,7 @@ class AlbumViewSet(
 
 
 @pagination_errors("list")
-@extend_validation_errors(["required"], field_name="artist", actions=["create"])
+@extend_validation_errors(["artist_or_album"], field_name="non_field_errors", actions=["create"])
 @extend_schema_view(
     list=extend_schema(
         summary="Songs",
@@ -430,7 +434,8 @@ class AlbumViewSet(
     create=extend_schema(
         summary="Create a song (artist accounts, editors, admins)",
         description="An artist account creates songs for its own artist; editors and admins"
-        " name the artist. `album` must be one you may see. Only staff may set `is_visible`"
+        " name the artist, or an `album` whose artist it is (neither: 400 `artist_or_album`,"
+        " a rule across fields). `album` must be one you may see. Only staff may set `is_visible`"
         " and `popularity`. Audio is uploaded apart (`PUT /songs/{id}/audio/`).",
     ),
     partial_update=extend_schema(
@@ -498,6 +503,9 @@ def _with_etag(response: Response, snapshot_id: str) -> Response:
     field_name="song_ids",
     actions=["songs"],
     methods=["post"],
+)
+@extend_validation_errors(
+    ["song_id_or_song_ids"], field_name="non_field_errors", actions=["songs"], methods=["post"]
 )
 @extend_validation_errors(["max_value"], field_name="position", actions=["songs", "song"])
 @extend_validation_errors(["required"], field_name="position", actions=["song"], methods=["patch"])
@@ -674,7 +682,8 @@ class PlaylistViewSet(
         parameters=[IF_MATCH, ETAG],
         responses={201: PlaylistSongsChangeSerializer, 412: PRECONDITION_FAILED},
         summary="Add songs (owner and collaborators)",
-        description="`song_id` or `song_ids` (up to 100), inserted at `position` or appended."
+        description="`song_id` or `song_ids` (up to 100), inserted at `position` or appended"
+        " (both or neither: 400 `song_id_or_song_ids`)."
         " Only songs you may see; a song already on the playlist is a 400. The answer has the"
         " new snapshot_id and the added entries.",
         examples=[

@@ -99,22 +99,34 @@ class HistoryQuerySerializer(_DateRangeQuerySerializer):
         required=False, min_value=1, max_value=2**63 - 1, help_text="The catalog song's id."
     )
     title = serializers.CharField(
-        required=False, max_length=500, help_text="The title as the chart spells it (with artist)."
+        required=False,
+        max_length=500,
+        help_text="The title as the chart spells it; only together with `artist`.",
     )
     artist = serializers.CharField(
-        required=False, max_length=500, help_text="The artist as the chart spells it (with title)."
+        required=False,
+        max_length=500,
+        help_text="The artist as the chart spells it; only together with `title`.",
     )
 
     def validate(self, attrs):
+        # Rules across parameters, which OpenAPI cannot state: documented in the operation's
+        # description and answered with their own codes (HISTORY_RULE_CODES).
         attrs = super().validate(attrs)
-        has_song = attrs.get("song") is not None
-        has_name = bool(attrs.get("title") or attrs.get("artist"))
-        if has_song == has_name:
-            raise serializers.ValidationError("Give either 'song', or 'title' and 'artist'.")
-        if has_name and not (attrs.get("title") and attrs.get("artist")):
-            missing = "artist" if attrs.get("title") else "title"
-            raise serializers.ValidationError({missing: "Required with the other one."})
+        has_title, has_artist = bool(attrs.get("title")), bool(attrs.get("artist"))
+        if has_title != has_artist:
+            raise serializers.ValidationError(
+                "'title' and 'artist' go together: give both or neither.",
+                code="title_artist_together",
+            )
+        if (attrs.get("song") is not None) == has_title:
+            raise serializers.ValidationError(
+                "Give either 'song', or 'title' and 'artist'.", code="song_or_title_artist"
+            )
         return attrs
+
+
+HISTORY_RULE_CODES = ("title_artist_together", "song_or_title_artist")
 
 
 class ArtistsQuerySerializer(_DateRangeQuerySerializer):

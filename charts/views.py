@@ -29,6 +29,7 @@ from charts import selectors, services
 from charts.caching import CHARTS
 from charts.models import Chart, ChartEntry, ChartSnapshot
 from charts.serializers import (
+    HISTORY_RULE_CODES,
     ArtistPresenceSerializer,
     ArtistsQuerySerializer,
     ChartEntrySerializer,
@@ -257,7 +258,7 @@ class ChartMoversView(_SnapshotEntriesView):
         )
 
 
-@documents_query_errors(HistoryQuerySerializer)
+@documents_query_errors(HistoryQuerySerializer, extra={"non_field_errors": HISTORY_RULE_CODES})
 class ChartHistoryView(ChartEndpoint):
     query_serializer = HistoryQuerySerializer
 
@@ -267,7 +268,9 @@ class ChartHistoryView(ChartEndpoint):
         summary="A track's positions over time",
         description="`[{date, position}]` for one track on this chart, oldest first: name it"
         " by catalog id (`?song=`) or by `?title=` and `?artist=` as the chart spells them;"
-        " `?from=`/`?to=` limit the dates.",
+        " `?from=`/`?to=` limit the dates. Exactly one of the two ways: `title` and `artist`"
+        " come together (else 400 `title_artist_together`), and `song` goes without them"
+        " (neither or both ways: 400 `song_or_title_artist`).",
         operation_id="charts_history",
     )
     def get(self, request, *args, **kwargs):

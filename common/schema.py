@@ -81,6 +81,15 @@ class ProjectAutoSchema(AutoSchema):
                     part.setdefault("minLength", 1)
         return parameters
 
+    def _get_request_body(self, direction="request"):
+        # A body schema written by hand (``request={media type: schema}``, e.g. the event
+        # batch) describes a body the endpoint needs; drf-spectacular cannot tell, and marks
+        # it optional, so an empty request would be "valid" by the schema.
+        body = super()._get_request_body(direction)
+        if body is not None and isinstance(self.get_request_serializer(), dict):
+            body["required"] = True
+        return body
+
     def _get_extra_validation_errors(self) -> dict[str, set[str]]:
         # DefaultPagination answers 400 for a bad limit/offset; document it on list views.
         errors = dict(super()._get_extra_validation_errors())

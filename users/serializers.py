@@ -6,16 +6,23 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from common.fields import (
+    JSONBodyMixin,
+    JSONBodyModelSerializer,
+    JSONBodySerializer,
+    QueryBooleanField,
+    json_strict,
+)
 from users.models import Role, User
 
 
-class RegisterInputSerializer(serializers.Serializer):
+class RegisterInputSerializer(JSONBodySerializer):
     username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150, min_length=3)
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
 
 
-class UserPrivateSerializer(serializers.ModelSerializer):
+class UserPrivateSerializer(JSONBodyModelSerializer):
     class Meta:
         model = User
         fields = [
@@ -78,12 +85,12 @@ class UserAdminSerializer(serializers.ModelSerializer):
         ]
 
 
-class UserAdminUpdateSerializer(serializers.Serializer):
+class UserAdminUpdateSerializer(JSONBodySerializer):
     role = serializers.ChoiceField(choices=Role.choices, required=False)
     is_blocked = serializers.BooleanField(required=False)
 
 
-class LogoutSerializer(serializers.Serializer):
+class LogoutSerializer(JSONBodySerializer):
     refresh = serializers.CharField(max_length=2000)
 
 
@@ -99,6 +106,12 @@ class BlockAwareTokenObtainSerializer(TokenObtainPairSerializer):
     blocked account's password is limited like any other.
     """
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # simplejwt adds these two in __init__, after get_fields (so JSONBodyMixin misses them).
+        for name in (self.username_field, "password"):
+            self.fields[name] = json_strict(self.fields[name])
+
     @classmethod
     def get_token(cls, user):
         if user.is_blocked:
@@ -106,7 +119,7 @@ class BlockAwareTokenObtainSerializer(TokenObtainPairSerializer):
         return super().get_token(user)
 
 
-class BlockAwareTokenRefreshSerializer(TokenRefreshSerializer):
+class BlockAwareTokenRefreshSerializer(JSONBodyMixin, TokenRefreshSerializer):
     def validate(self, attrs):
         refresh = RefreshToken(attrs["refresh"])
         user_id = refresh.payload.get(api_settings.USER_ID_CLAIM)
@@ -128,26 +141,26 @@ class BlockAwareTokenRefreshSerializer(TokenRefreshSerializer):
 
 class UserFilterSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices, required=False)
-    is_blocked = serializers.BooleanField(required=False, allow_null=True, default=None)
+    is_blocked = QueryBooleanField(required=False)
     search = serializers.CharField(required=False, max_length=100, default="")
 
 
-class PasswordChangeSerializer(serializers.Serializer):
+class PasswordChangeSerializer(JSONBodySerializer):
     old_password = serializers.CharField(max_length=128, trim_whitespace=False)
     new_password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 
-class PasswordResetRequestSerializer(serializers.Serializer):
+class PasswordResetRequestSerializer(JSONBodySerializer):
     email = serializers.EmailField(max_length=254)
 
 
-class PasswordResetConfirmSerializer(serializers.Serializer):
+class PasswordResetConfirmSerializer(JSONBodySerializer):
     uid = serializers.CharField(max_length=64)
     token = serializers.CharField(max_length=128)
     new_password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 
-class EmailConfirmSerializer(serializers.Serializer):
+class EmailConfirmSerializer(JSONBodySerializer):
     token = serializers.CharField(max_length=1024)
 
 

@@ -196,7 +196,7 @@ def _position_error(event: EventIn, duration_ms: int | None) -> EventError | Non
     if position is None:
         return None
     if position > (duration_ms or MAX_POSITION_MS):
-        return EventError("position_ms", "Past the end of the song.", "max_value")
+        return EventError("position_ms", "Past the end of the song.", "past_song_end")
     if not duration_ms:
         return None
     if event.action == Action.COMPLETE and position < duration_ms - COMPLETE_TOLERANCE_MS:
@@ -204,11 +204,11 @@ def _position_error(event: EventIn, duration_ms: int | None) -> EventError | Non
             "position_ms",
             f"A complete is reported at the end of the song (at least "
             f"{duration_ms - COMPLETE_TOLERANCE_MS} ms); report a skip instead.",
-            "min_value",
+            "complete_before_end",
         )
     if event.action == Action.SKIP and position >= duration_ms:
         return EventError(
-            "position_ms", "A skip happens before the end; report a complete.", "max_value"
+            "position_ms", "A skip happens before the end; report a complete.", "skip_at_end"
         )
     return None
 

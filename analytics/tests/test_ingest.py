@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from analytics import services
 from analytics.models import ListeningEvent
-from analytics.serializers import MAX_BATCH, EventIn
+from analytics.serializers import MAX_BATCH, MAX_POSITION_MS, EventIn
 from analytics.services import EventError
 from catalog.tests.factories import AlbumFactory, SongFactory
 from common.errors import ValidationFailed
@@ -110,7 +110,15 @@ def _invalid_items(song, hidden_song):
         ),
         ({"song": song.id, "action": "play", "position_ms": -1}, "position_ms", "min_value"),
         ({"song": song.id, "action": "play", "position_ms": "x"}, "position_ms", "invalid"),
-        ({"song": song.id, "action": "play", "position_ms": 200_001}, "position_ms", "max_value"),
+        (
+            {"song": song.id, "action": "play", "position_ms": 200_001},
+            "position_ms",
+            "past_song_end",
+        ),
+        # The schema says integer: a string of digits is not one (it used to be read as one).
+        ({"song": str(song.id), "action": "play"}, "song", "invalid"),
+        ({"song": song.id, "action": "play", "position_ms": "1000"}, "position_ms", "invalid"),
+        ({"song": song.id + 0.5, "action": "play"}, "song", "invalid"),
         ({"song": song.id, "action": "play", "context": "album"}, "context", "invalid"),
         ({"song": song.id, "action": "play", "context": {"x": 1}}, "context", "unknown_field"),
         (
@@ -269,7 +277,11 @@ def test_every_refused_song_of_a_batch_is_reported(client_for, listener, song):
         "type": "validation_error",
         "errors": [
             {"code": "does_not_exist", "detail": "Song not found.", "attr": "1.song"},
-            {"code": "max_value", "detail": "Past the end of the song.", "attr": "2.position_ms"},
+            {
+                "code": "past_song_end",
+                "detail": "Past the end of the song.",
+                "attr": "2.position_ms",
+            },
             {"code": "does_not_exist", "detail": "Song not found.", "attr": "3.song"},
         ],
     }
@@ -288,3 +300,14 @@ def test_the_ingest_service_raises_a_domain_error(listener, song):
     assert (raised.value.attr, raised.value.code) == ("1.song", "does_not_exist")
     assert raised.value.rejected == {1: EventError("song", "Song not found.", "does_not_exist")}
     assert ListeningEvent.objects.count() == 0
+
+
+def test_the_event_schema_states_the_bounds_the_parser_applies(api_client):
+    operation = api_client.get("/api/schema/?format=json").json()["paths"][URL]["post"]
+    body = operation["requestBody"]
+    assert body["required"] is True  # an empty request is a 400, not a valid one
+    event = body["content"]["application/json"]["schema"]["oneOf"][0]["properties"]
+    assert event["position_ms"]["maximum"] == MAX_POSITION_MS
+    assert event["context"]["properties"]["device"]["minLength"] == 1
+    for code in ("past_song_end", "complete_before_end", "skip_at_end"):
+        assert f"`{code}`" in operation["description"]

@@ -270,13 +270,13 @@ def test_concurrent_batches_of_one_listener_are_serialised():
     [
         ("complete", 200_000, 201, None),
         ("complete", 185_000, 201, None),  # within the tolerance (a crossfade)
-        ("complete", 184_999, 400, "min_value"),
-        ("complete", 30_000, 400, "min_value"),
+        ("complete", 184_999, 400, "complete_before_end"),
+        ("complete", 30_000, 400, "complete_before_end"),
         ("complete", None, 201, None),
         ("skip", 199_999, 201, None),
-        ("skip", 200_000, 400, "max_value"),
+        ("skip", 200_000, 400, "skip_at_end"),
         ("skip", 0, 201, None),
-        ("play", 200_001, 400, "max_value"),
+        ("play", 200_001, 400, "past_song_end"),
     ],
 )
 def test_complete_and_skip_agree_with_the_position(

@@ -66,7 +66,9 @@ def artist_create(
     owner = None
     if not is_editor_or_admin(user):
         if Artist.objects.filter(user_id=user.pk).exists():
-            raise ValidationFailed("You already manage an artist profile.", code="invalid")
+            raise ValidationFailed(
+                "You already manage an artist profile.", code="artist_profile_exists"
+            )
         owner = user
     # Parallel requests can pick the same free slug (or, for one artist account, both pass
     # the check above); the database refuses the second insert, so try again with a fresh
@@ -86,7 +88,7 @@ def artist_create(
         except IntegrityError as exc:
             if owner is not None and Artist.objects.filter(user_id=owner.pk).exists():
                 raise ValidationFailed(
-                    "You already manage an artist profile.", code="invalid"
+                    "You already manage an artist profile.", code="artist_profile_exists"
                 ) from exc
             if not Artist.objects.filter(slug=slug).exists():
                 raise
@@ -140,7 +142,10 @@ def album_create(*, user, data: Mapping[str, Any]) -> Album:
     artist = data.pop("artist", None)
     if artist is None:
         if is_editor_or_admin(user):
-            raise field_error("artist", "This field is required.", "required")
+            # A rule by role, which the schema states in words only: its own code.
+            raise field_error(
+                "artist", "Editors and admins name the album's artist.", "artist_required"
+            )
         artist = own_artist(user)
     require_artist_editor(user, artist)
     if data.get("year") is None and data.get("release_date"):
@@ -241,7 +246,8 @@ def song_create(*, user, data: Mapping[str, Any]) -> Song:
         if album is not None:
             artist = album.artist
         elif is_editor_or_admin(user):
-            raise field_error("artist", "Give an artist or an album.", "required")
+            # A rule across fields (and by role): reported for the request, with its own code.
+            raise ValidationFailed("Give an artist or an album.", code="artist_or_album")
         else:
             artist = own_artist(user)
         data["artist"] = artist

@@ -119,7 +119,9 @@ def test_me_patch_updates_profile_but_not_role(client_for, people):
     [
         ({"country": "Germany"}, "country"),
         ({"email": "nope"}, "email"),
-        ({"email": ""}, "email"),
+        ({"email": ""}, "email"),  # an account keeps an address: blank is refused
+        ({"display_name": 5}, "display_name"),  # a string field takes no number
+        ({"bio": ["x"]}, "bio"),
     ],
 )
 def test_me_patch_bad_input(client_for, people, body, attr):
@@ -165,8 +167,20 @@ def test_admin_list_filters(client_for, people):
     search = admin.get("/api/v1/users/?search=OTH").json()
     assert [u["username"] for u in search["results"]] == ["other"]
     assert admin.get("/api/v1/users/?role=nope").status_code == 400
+    everyone = admin.get("/api/v1/users/?search=e").json()
+    assert "blocked1" in [u["username"] for u in everyone["results"]]
     page = admin.get("/api/v1/users/?limit=2").json()
     assert page["count"] == 5 and len(page["results"]) == 2 and page["next"]
+
+
+@pytest.mark.parametrize("value", ["null", "none", "1", "yes", "True"])
+def test_admin_list_is_blocked_is_true_or_false_only(client_for, people, value):
+    """It used to read "null" as "no filter" and "1" or "yes" as true: the schema says boolean."""
+    response = client_for(people["admin"]).get(f"/api/v1/users/?is_blocked={value}")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"code": "invalid", "detail": "Must be true or false.", "attr": "is_blocked"}
+    ]
 
 
 def test_user_list_query_count_is_constant(client_for, people, django_assert_num_queries):
