@@ -252,7 +252,7 @@ def _strict_class(field_class: type) -> type | None:
     return None
 
 
-def json_strict(field: serializers.Field) -> serializers.Field:
+def json_strict(field: Any) -> Any:
     """``field`` taking exactly the JSON type the schema states for it (see the module doc).
 
     Scalar fields are rebuilt from their arguments (as DRF's own ``deepcopy`` of a field does);
@@ -277,13 +277,13 @@ def json_strict(field: serializers.Field) -> serializers.Field:
     elif isinstance(field, serializers.PrimaryKeyRelatedField) and not _integer_ids(field):
         return field
     else:
-        strict_class = _strict_class(type(field))
+        strict_class = _strict_class(field.__class__)
         if strict_class is not None:
             return strict_class(*field._args, **field._kwargs)
     return field
 
 
-def _integer_ids(field: serializers.PrimaryKeyRelatedField) -> bool:
+def _integer_ids(field: Any) -> bool:
     if field.queryset is None or field.pk_field is not None:
         return False
     pk = field.queryset.model._meta.pk
