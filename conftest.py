@@ -2,8 +2,10 @@
 per role (``cast``) and catalog content in every visibility state (``content``)."""
 
 import base64
+import copy
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,131 @@ from catalog.models import Album, Artist, Song
 from catalog.tests.factories import AlbumFactory, OwnedArtistFactory, SongFactory
 from common.tasks import queue_name
 from users.tests.factories import AdminFactory, ArtistUserFactory, EditorFactory, UserFactory
+
+# The development machines' environment sets PYTHONDONTWRITEBYTECODE: without cached bytecode
+# every run, and every xdist worker in it, compiles and assert-rewrites each module again
+# (seconds per process). Test runs write their bytecode to __pycache__ (ignored by git); Python
+# checks each cached file against its source, so an edited module is always compiled afresh.
+sys.dont_write_bytecode = False
+
+
+# --- speed: work the tests repeat, done once -----------------------------------------------
+
+
+class _SchemaCache:
+    """drf-spectacular's schema, generated once per test process for each way of asking.
+
+    Many tests read the whole OpenAPI schema (the docs, Postman, the schema check, the fuzzing,
+    the documented parameters), through the view, the management commands or the generator
+    directly; generating it takes about a second each time. ``SchemaGenerator.get_schema``
+    keeps each result here, keyed by what the schema depends on (generator class, URLconf,
+    version, public or not, language, the DRF and drf-spectacular settings, and whether a
+    request was given), and gives every caller its own deep copy. Only a public schema asked
+    for without a request or by an anonymous request is kept (a signed-in caller's schema
+    could differ), and only for the default URL patterns. The warnings and errors generated
+    the first time are emitted again on each later call, as a fresh generation would, so
+    ``spectacular --fail-on-warn`` still fails on them. Tests only: production generates the
+    schema on every request, as before."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple, tuple[dict, dict, dict]] = {}
+        self.original = None
+
+    def install(self) -> None:
+        from drf_spectacular.generators import SchemaGenerator
+
+        if self.original is not None:
+            return
+        self.original = SchemaGenerator.get_schema
+        cache = self
+
+        def get_schema(generator, request=None, public=False):
+            return cache.get_schema(generator, request=request, public=public)
+
+        SchemaGenerator.get_schema = get_schema
+
+    @staticmethod
+    def key(generator, request, public) -> tuple | None:
+        from django.utils import translation
+
+        if not public or generator.patterns is not None:
+            return None
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return None
+        return (
+            type(generator),
+            str(generator.urlconf or settings.ROOT_URLCONF),
+            generator.api_version or getattr(request, "version", None),
+            request is None,
+            translation.get_language(),
+            repr(settings.SPECTACULAR_SETTINGS),
+            repr(settings.REST_FRAMEWORK),
+        )
+
+    def get_schema(self, generator, *, request, public):
+        from drf_spectacular.drainage import GENERATOR_STATS, reset_generator_stats
+
+        key = self.key(generator, request, public)
+        if key is None:
+            return self.original(generator, request=request, public=public)
+        if key not in self.entries:
+            schema = self.original(generator, request=request, public=public)
+            self.entries[key] = (
+                schema,
+                dict(GENERATOR_STATS._warn_cache),
+                dict(GENERATOR_STATS._error_cache),
+            )
+            return copy.deepcopy(schema)
+        schema, warnings, errors = self.entries[key]
+        reset_generator_stats()
+        for messages, stats in ((warnings, GENERATOR_STATS._warn_cache),
+                                (errors, GENERATOR_STATS._error_cache)):  # fmt: skip
+            for message, count in messages.items():
+                if not GENERATOR_STATS.silent:
+                    print(message, file=sys.stderr)
+                stats[message] += count
+        return copy.deepcopy(schema)
+
+
+SCHEMA_CACHE = _SchemaCache()
+
+
+def _flush_only_tables_with_rows() -> None:
+    """After each transactional test (``django_db(transaction=True)``) Django empties every
+    table with one TRUNCATE of all of them; PostgreSQL gives each truncated table and index
+    new files, a few hundred milliseconds for the whole schema. A test writes a few tables:
+    only those with a row are truncated (CASCADE: a referencing table is emptied too, as the
+    full flush would), with the same result, every table empty. Sequences are not reset by
+    this flush, as before; a flush asked to reset them takes Django's way."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    truncate_all = DatabaseOperations.sql_flush
+    if getattr(truncate_all, "only_tables_with_rows", False):
+        return
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or not tables:
+            return truncate_all(
+                self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        probe = " UNION ALL ".join(
+            f"SELECT %s WHERE EXISTS (SELECT 1 FROM {self.quote_name(table)})" for table in tables
+        )
+        with self.connection.cursor() as cursor:
+            cursor.execute(probe, list(tables))
+            with_rows = [table for (table,) in cursor.fetchall()]
+        if not with_rows:
+            return []
+        return truncate_all(self, style, with_rows, reset_sequences=False, allow_cascade=True)
+
+    sql_flush.only_tables_with_rows = True
+    DatabaseOperations.sql_flush = sql_flush
+
+
+def pytest_configure(config):
+    SCHEMA_CACHE.install()
+    _flush_only_tables_with_rows()
 
 
 def _required(variable: str) -> bool:
@@ -224,8 +351,7 @@ ROLES = ["anonymous", "listener", "owner", "other_artist_user", "editor", "admin
 INSIDERS = {"owner", "editor", "admin"}
 
 
-@pytest.fixture
-def cast(db) -> Cast:
+def make_cast() -> Cast:
     owner = ArtistUserFactory(username="owner")
     other = ArtistUserFactory(username="other_artist")
     return Cast(
@@ -252,7 +378,11 @@ class Content:
 
 
 @pytest.fixture
-def content(cast) -> Content:
+def cast(db) -> Cast:
+    return make_cast()
+
+
+def make_content(cast: Cast) -> Content:
     artist = cast.artist
     public_album = AlbumFactory(artist=artist, title="Public Album")
     private_album = AlbumFactory(artist=artist, title="Private Album", is_public=False)
@@ -273,3 +403,8 @@ def content(cast) -> Content:
         song_in_hidden_album=SongFactory(artist=artist, album=hidden_album, title="Buried Song"),
         song_in_private_album=SongFactory(artist=artist, album=private_album, title="Secret Song"),
     )
+
+
+@pytest.fixture
+def content(cast) -> Content:
+    return make_content(cast)

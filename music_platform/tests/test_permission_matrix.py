@@ -4,7 +4,10 @@ Each row is a request and the status each role gets. Roles: anonymous, a listene
 private playlist), the artist account owning the content (``owner``), another artist, an
 editor and an admin. Content comes in every visibility state (root conftest ``content``):
 whatever a caller may not see is a 404 everywhere, never a 403 or a 200 that leaks it.
-Each row and role runs on a fresh database, so writes do not affect each other.
+Each row and role runs on the same world, built once per module and worker inside a
+transaction that is rolled back at the end; each test runs in a savepoint rolled back after it,
+so writes do not affect each other (the database is as fresh for each test as if it had built
+the world itself).
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from catalog.tests.factories import PlaylistFactory
 from charts.tests.factories import FeedChartFactory
-from conftest import ROLES
+from conftest import ROLES, make_cast, make_content
 
 pytestmark = pytest.mark.django_db
 
@@ -141,14 +145,21 @@ ROWS = [
 ]  # fmt: skip
 
 
-@pytest.fixture
-def world(cast, content) -> World:
-    return World(
-        cast=cast,
-        content=content,
-        playlist=PlaylistFactory(owner=cast.listener, is_public=False, name="Mine"),
-        chart=FeedChartFactory(),
-    )
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Built once for the module's ~370 tests (building it took more time than most requests):
+    the module's transaction holds it and is rolled back at the end; each test's own
+    transaction is a savepoint inside it (pytest-django), rolled back after the test."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        cast = make_cast()
+        content = make_content(cast)
+        yield World(
+            cast=cast,
+            content=content,
+            playlist=PlaylistFactory(owner=cast.listener, is_public=False, name="Mine"),
+            chart=FeedChartFactory(),
+        )
+        transaction.set_rollback(True)
 
 
 @pytest.mark.parametrize("role", ROLES)

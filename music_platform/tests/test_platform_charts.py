@@ -17,6 +17,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
+from analytics.models import ListeningEvent
 from analytics.services import rollup_run
 from analytics.tests.factories import ListeningEventFactory
 from catalog.tests.factories import ArtistFactory, SongFactory
@@ -45,15 +46,17 @@ def listening():
     twin_a, twin_b = SongFactory(title="Twin A"), SongFactory(title="Twin B")
     users = [UserFactory() for _ in range(12)]
     events = []  # (user id, song, day, flagged)
+    unsaved = []  # written in one INSERT per day, in the order played
 
     def play(user, song, day, flagged=False, minute=0):
-        ListeningEventFactory(
+        event = ListeningEventFactory.build(
             user=user,
             song=song,
             occurred_at=at(day, minute),
             flagged=flagged,
             flag_reason="repeat" if flagged else None,
         )
+        unsaved.append(event)
         events.append((user.pk, song, day, flagged))
 
     for index, day in enumerate(DAYS):
@@ -70,6 +73,8 @@ def listening():
         for user in users[:3]:
             play(user, twin_a, day)
             play(user, twin_b, day)
+        ListeningEvent.objects.bulk_create(unsaved)
+        unsaved.clear()
         if index == 0:
             rollup_run()  # the first day from the rollups, the others from the raw tail
     return {"events": events, "songs": [*songs, hidden, twin_a, twin_b]}
