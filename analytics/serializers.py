@@ -18,7 +18,7 @@ from rest_framework.exceptions import ErrorDetail, ValidationError
 
 from analytics.models import Action, FlagReason
 from catalog.attributes import MAX_DURATION_MS
-from common.fields import UTCDateTimeField, parse_utc_datetime
+from common.fields import QueryBooleanField, UTCDateTimeField, parse_utc_datetime
 from common.filters import MAX_ID
 
 MAX_BATCH = 1000
@@ -276,10 +276,9 @@ class EventQuerySerializer(serializers.Serializer):
         required=False, min_value=1, max_value=MAX_ID, help_text="Song id"
     )
     action = serializers.ChoiceField(required=False, choices=Action.choices)
-    flagged = serializers.BooleanField(
+    flagged = QueryBooleanField(
         required=False,
         default=None,
-        allow_null=True,
         help_text="true: only events stored but not counted (implausible); false: only counted",
     )
     to = UTCDateTimeField(required=False, help_text="Occurred at or before (ISO 8601)")

@@ -23,6 +23,7 @@ from catalog.services import MAX_SONGS_PER_ADD
 from common.fields import (
     JSONBodySerializer,
     JSONBooleanField,
+    QueryBooleanField,
     SafeSlugRelatedField,
     date_in_years_pattern,
 )
@@ -396,7 +397,7 @@ class PlaylistInputSerializer(JSONBodySerializer):
 
 
 class PlaylistListQuerySerializer(serializers.Serializer):
-    public = serializers.BooleanField(required=False, default=False)
+    public = QueryBooleanField(required=False, default=False)
 
 
 class PlaylistAddSongsSerializer(JSONBodySerializer):

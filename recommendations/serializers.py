@@ -12,7 +12,7 @@ from rest_framework.exceptions import ErrorDetail
 from catalog.models import Artist, Genre
 from catalog.selectors import songs_visible_to
 from catalog.serializers import MAX_ID, SongSerializer
-from common.fields import SafeSlugRelatedField
+from common.fields import JSONBodySerializer, SafeSlugRelatedField
 from recommendations.features import ATTRIBUTES
 from recommendations.models import Mood
 
@@ -225,7 +225,7 @@ class ItemsListField(serializers.ListField):
 UNKNOWN_ITEMS = {"does_not_exist": _("Unknown items: {values}.")}
 
 
-class PreferencesSerializer(serializers.Serializer):
+class PreferencesSerializer(JSONBodySerializer):
     """PUT replaces all three lists; unknown genres or artists are refused.
 
     Validated data holds Genre and Artist objects; the output is slugs and ids.

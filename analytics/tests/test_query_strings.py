@@ -109,6 +109,26 @@ def test_event_list_refuses_times_outside_the_calendar(client_for, editor, value
     assert [(e["attr"], e["code"]) for e in response.json()["errors"]] == [("to", "invalid")]
 
 
+@pytest.mark.parametrize("value", ["null", "none", "1", "yes", "True", "on"])
+def test_the_flagged_filter_takes_true_or_false_only(client_for, editor, value):
+    # DRF's BooleanField read "null" as "no filter" and "1"/"yes" as true; the schema says
+    # boolean, which a query string carries as true or false.
+    response = client_for(editor).get(EVENTS, {"flagged": value})
+    assert response.status_code == 400
+    assert [(e["attr"], e["code"]) for e in response.json()["errors"]] == [("flagged", "invalid")]
+
+
+def test_the_flagged_filter_selects_flagged_or_counted_events(client_for, editor):
+    counted = ListeningEventFactory()
+    flagged = ListeningEventFactory(flagged=True, flag_reason="repeat")
+    client = client_for(editor)
+    ids = {
+        value: {row["id"] for row in client.get(EVENTS, {"flagged": value}).json()["results"]}
+        for value in ("true", "false")
+    }
+    assert ids == {"true": {flagged.pk}, "false": {counted.pk}}
+
+
 # --- event page size -------------------------------------------------------------------------
 
 

@@ -82,7 +82,10 @@ def test_list_is_mine_and_collaborations_or_public(owner, client_for):
     assert public == {public_other.pk}
     anonymous = client_for(None).get("/api/v1/playlists/").json()["results"]
     assert [row["id"] for row in anonymous] == [public_other.pk]
-    assert client.get("/api/v1/playlists/?public=maybe").status_code == 400
+    for lenient in ("maybe", "1", "yes", "null", "True"):
+        response = client.get(f"/api/v1/playlists/?public={lenient}")
+        assert response.status_code == 400
+        assert [e["attr"] for e in response.json()["errors"]] == ["public"]
 
 
 def test_add_append_and_insert_keep_positions_contiguous(owner, playlist, songs, client_for):

@@ -55,6 +55,10 @@ def test_put_replaces_everything(client_for):
         ({"favorite_genres": [], "favorite_artists": [999999], "moods": []}, "favorite_artists"),
         ({"favorite_genres": [], "favorite_artists": [], "moods": ["sleepy"]}, "moods"),
         ({"favorite_genres": [], "favorite_artists": ["x"], "moods": []}, "favorite_artists"),
+        # JSON bodies take the JSON type the schema states: no digit string for an integer id
+        ({"favorite_genres": [], "favorite_artists": ["5"], "moods": []}, "favorite_artists"),
+        ({"favorite_genres": [], "favorite_artists": [1.5], "moods": []}, "favorite_artists"),
+        ({"favorite_genres": [7], "favorite_artists": [], "moods": []}, "favorite_genres"),
         ({"favorite_genres": "rock", "favorite_artists": [], "moods": []}, "favorite_genres"),
         ({"favorite_artists": [], "moods": []}, "favorite_genres"),
         ({"favorite_genres": ["g"] * 21, "favorite_artists": [], "moods": []}, "favorite_genres"),
