@@ -439,9 +439,11 @@ class _PcmSender(Sink):
         self.pipe = pipe
 
     def _feed(self, frame: av.AudioFrame) -> None:
-        data = frame.to_ndarray()
+        # Straight from the frame's planes (no copy into an array first).
+        size = frame.samples * 4
         self.pipe.write(_FRAME_HEADER.pack(frame.samples))
-        self.pipe.write(np.ascontiguousarray(data, dtype=np.float32).data)
+        for plane in frame.planes[:_CHANNELS]:
+            self.pipe.write(memoryview(plane).cast("B")[:size])
 
     def _close(self) -> None:
         self.pipe.write(_FRAME_HEADER.pack(0))
@@ -453,28 +455,33 @@ class _PcmSender(Sink):
             self.pipe.close()
 
 
-def _read_exactly(stream: IO[bytes], size: int) -> bytes:
-    data = stream.read(size)
-    if len(data) != size:
-        raise TranscodeError("the samples from the main process ended early")
-    return data
+def _read_into(stream: IO[bytes], target: memoryview) -> None:
+    filled = 0
+    while filled < len(target):
+        count = stream.readinto(target[filled:])  # type: ignore[attr-defined]
+        if not count:
+            raise TranscodeError("the samples from the main process ended early")
+        filled += count
 
 
 def received_frames(stream: IO[bytes], timing: dict[str, float]) -> Iterator[av.AudioFrame]:
-    """The frames a ``_PcmSender`` wrote to ``stream``, with sample-count timestamps."""
+    """The frames a ``_PcmSender`` wrote to ``stream``, with sample-count timestamps; the
+    samples are read straight into each new frame's planes."""
     position = 0
     cpu = 0.0
+    header = bytearray(_FRAME_HEADER.size)
     try:
         while True:
             started = time.thread_time()
-            (count,) = _FRAME_HEADER.unpack(_read_exactly(stream, _FRAME_HEADER.size))
+            _read_into(stream, memoryview(header))
+            (count,) = _FRAME_HEADER.unpack(header)
             if count == 0:
                 return
             if count < 0:
                 raise TranscodeError(f"bad frame header from the main process: {count}")
-            raw = _read_exactly(stream, count * _CHANNELS * 4)
-            data = np.frombuffer(raw, dtype=np.float32).reshape(_CHANNELS, count)
-            frame = av.AudioFrame.from_ndarray(data, format="fltp", layout=OUTPUT_LAYOUT)
+            frame = av.AudioFrame(format="fltp", layout=OUTPUT_LAYOUT, samples=count)
+            for plane in frame.planes[:_CHANNELS]:
+                _read_into(stream, memoryview(plane).cast("B")[: count * 4])
             frame.sample_rate = OUTPUT_RATE
             frame.pts, frame.time_base = position, TIME_BASE
             position += count
