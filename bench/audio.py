@@ -334,6 +334,13 @@ def main() -> None:
         pairs = list(zip(ones, twos, strict=True))
         ratio = statistics.median(worker_wall(t) / worker_wall(o) for o, t in pairs)
         whole = statistics.median(t["wall"] / o["wall"] for o, t in pairs)
+        # Load-independent: the busiest process's CPU against the one process's, per pair
+        # (what the wall ratio would be on two idle cores, helper start-up left out).
+        busiest = statistics.median(max(t["process_cpu"]) / sum(o["process_cpu"]) for o, t in pairs)
+        print(
+            f"busiest of the two processes: {busiest:.1%} of the one-process CPU "
+            f"(median of the {len(pairs)} pairs; the split's limit on two idle cores)"
+        )
         print(
             f"two cores take {ratio:.1%} of the one-core wall time for the worker's part "
             f"(transcode + store; median of the {len(ones)} pairs), {whole:.1%} with the "
