@@ -80,16 +80,17 @@ class HlsVariant:
     cost: float
 
 
-# Costs: CPU seconds for a 4-minute stereo song on one core (bench/audio.py, dense music).
+# Costs: CPU seconds for a 4-minute stereo song on one core (bench/audio.py, dense music,
+# load average 1).
 MP3_RENDITIONS = (
-    Mp3Spec("low", 64_000, 3.57),
-    Mp3Spec("medium", 128_000, 3.96),
-    Mp3Spec("high", 320_000, 4.34),
+    Mp3Spec("low", 64_000, 3.47),
+    Mp3Spec("medium", 128_000, 3.77),
+    Mp3Spec("high", 320_000, 4.16),
 )
 HLS_VARIANTS = (
     HlsVariant("a64", 64_000, 1.63),
-    HlsVariant("a128", 128_000, 2.42),
-    HlsVariant("a256", 256_000, 2.17),
+    HlsVariant("a128", 128_000, 2.13),
+    HlsVariant("a256", 256_000, 2.03),
 )
 # The 320 kbps MP3 only when the source is better than 128 kbps (5 % above it, as a rate
 # estimated from the file size includes the container).
@@ -219,7 +220,7 @@ class HlsSink(_EncoderSink):
 class LoudnessSink(Sink):
     """Integrated loudness (EBU R128 / ITU-R BS.1770) by FFmpeg's ``ebur128`` filter."""
 
-    name, cost = "loudness", 0.34
+    name, cost = "loudness", 0.31
 
     def __init__(self) -> None:
         super().__init__()
@@ -256,7 +257,7 @@ class LoudnessSink(Sink):
 class WaveformSink(Sink):
     """Peak absolute sample (0..1, both channels) in each of ``points`` equal slices."""
 
-    name, cost = "waveform", 0.32
+    name, cost = "waveform", 0.27
 
     def __init__(self, expected_samples: int, points: int = WAVEFORM_POINTS) -> None:
         super().__init__()
@@ -355,10 +356,10 @@ SINK_COSTS = {
 }
 # The other costs of a split, in the same unit (CPU seconds for a 4-minute song, measured):
 # the main process decodes for everyone and writes the samples to each helper's pipe; a
-# helper starts an interpreter (imports PyAV and numpy) and reads the samples.
-DECODE_COST = 0.48
-PCM_SEND_COST = 0.08
-HELPER_COST = 0.25
+# helper starts an interpreter (imports PyAV and numpy: about 0.2 s) and reads the samples.
+DECODE_COST = 0.43
+PCM_SEND_COST = 0.09
+HELPER_COST = 0.36
 _EXHAUSTIVE_LIMIT = 20_000  # assignments tried before falling back to the greedy split
 
 
