@@ -14,6 +14,9 @@ their own channel-layer prefix, then for each number of subscribers N:
 - latency = receipt on the socket - the publish time stamped in the event's Redis message
   (`sent`, taken right after the write's transaction committed, by common.realtime); the
   benchmark reads that stamp by listening on the same Redis pub/sub channel itself.
+With --hidden the playlist starts with a song staff hid, and every second client process
+subscribes as an editor: two audiences (positions over every song vs. over the public ones),
+so each event is rendered and encoded per audience.
 Prints p50/p99/max per N (target: p99 < 250 ms at 1,000), the same from the HTTP request's
 start (an upper bound: it includes the write itself), and the realtime process's resident
 memory before and after 1,000 idle sockets (per 1,000 sockets).
@@ -127,6 +130,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,100,1000", help="subscriber counts")
     parser.add_argument("--ws", default="websockets-sansio", help="uvicorn --ws implementation")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--hidden", action="store_true", help="a hidden song first; half the sockets staff"
+    )
     args = parser.parse_args()
 
     sys.path.insert(0, str(ROOT))
@@ -181,13 +187,15 @@ def run(args, sizes: list[int]) -> None:
 
     from catalog.tests.factories import PlaylistFactory, SongFactory
     from common.realtime import _group_channel, group_name
-    from users.tests.factories import UserFactory
+    from users.tests.factories import EditorFactory, UserFactory
 
     total_writes = args.writes * len(sizes) + 5
     owner = UserFactory(username="bench-owner")
-    playlist = PlaylistFactory(owner=owner, is_public=True)
+    hidden = [SongFactory(is_visible=False)] if args.hidden else []
+    playlist = PlaylistFactory(owner=owner, is_public=True, songs=hidden)
     songs = [SongFactory() for _ in range(total_writes)]
     token = str(AccessToken.for_user(owner))
+    staff_url_suffix = f"?token={AccessToken.for_user(EditorFactory())}" if args.hidden else ""
     channel = f"playlist:{playlist.pk}"
 
     s = connection.settings_dict
@@ -257,8 +265,18 @@ def run(args, sizes: list[int]) -> None:
                 for i in range(CLIENT_PROCESSES)
             ]
             clients = [
-                ctx.Process(target=client_process, args=(url, channel, n, ready, results, stop))
-                for n in shares
+                ctx.Process(
+                    target=client_process,
+                    args=(
+                        url + (staff_url_suffix if i % 2 else ""),
+                        channel,
+                        n,
+                        ready,
+                        results,
+                        stop,
+                    ),
+                )
+                for i, n in enumerate(shares)
                 if n
             ]
             for process in clients:
