@@ -115,16 +115,19 @@ def _loads(groups: list[list[str]]) -> list[float]:
     return [load + (tc.HELPER_COST if index else 0.0) for index, load in enumerate(loads)]
 
 
-@pytest.mark.parametrize("include_high", [True, False])
-def test_two_processes_carry_about_half_the_measured_work_each(include_high):
+@pytest.mark.parametrize("include_high, tolerance", [(True, 1.02), (False, 1.05)])
+def test_two_processes_carry_about_half_the_measured_work_each(include_high, tolerance):
     names = tc._sink_names(include_high)
     groups = tc._balance(names, 2)
 
     assert sorted(n for group in groups for n in group) == sorted(names)
     loads = _loads(groups)
-    # The decode counted once (the helper gets samples, not the file); within 3 % of half.
+    # The decode counted once (the helper gets samples, not the file), the pipe and the
+    # helper's start-up counted too; the busiest process within a few % of half of it all
+    # (seven pieces without the 320 kbps MP3 cannot be split as finely as eight).
     one_process = sum(tc.SINK_COSTS[n] for n in names) + tc.DECODE_COST
-    assert max(loads) <= 1.03 * one_process / 2
+    assert sum(loads) == pytest.approx(one_process + tc.PCM_SEND_COST + tc.HELPER_COST)
+    assert max(loads) <= tolerance * sum(loads) / 2
 
 
 @pytest.mark.parametrize("processes", [1, 3, 4, 8, 20])
