@@ -19,6 +19,7 @@ content), so they share one cached response; artists (their own private content)
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -34,6 +35,21 @@ def sees_only_public(user) -> bool:
     """Whether ``user`` sees exactly what an anonymous caller sees (listeners do; artists see
     their own private content too, staff everything): the one visibility rule decides."""
     return selectors.song_visibility_q(user=user) == selectors.song_visibility_q(user=None)
+
+
+def visibility_audience(user) -> str:
+    """A name for what ``user`` may see of the catalog, for cache keys of responses that
+    depend on it: the visibility rule itself (``selectors.song_visibility_q``) decides, so
+    the name changes exactly when what the caller sees does (whatever field the rule reads:
+    the role today, not ``is_staff``), and callers who see the same share it.
+    ``"public"``: what anonymous callers see (listeners); ``"all"``: everything (staff);
+    otherwise a digest of the caller's own rule (an artist: public plus their own)."""
+    visibility = selectors.song_visibility_q(user=user)
+    if visibility == selectors.song_visibility_q(user=None):
+        return "public"
+    if not visibility:
+        return "all"
+    return "q:" + hashlib.blake2b(str(visibility).encode(), digest_size=8).hexdigest()
 
 
 def album_likes_generation(user_id: int) -> str:

@@ -36,14 +36,24 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
+from rest_framework.authentication import (
+    BasicAuthentication,
+    SessionAuthentication,
+    TokenAuthentication,
+)
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
+from common.ratelimit import RateLimitThrottle
 from common.schema import ProjectAutoSchema
 
 GENERATION_PREFIX = "gen:"
@@ -87,31 +97,75 @@ def _bump_now(names: Iterable[str]) -> None:
 
 
 class _Bump:
-    """The after-commit callback of ``bump_generations``; equal ones are registered once per
-    transaction (deleting an artist deletes each of its songs: one bump, not hundreds)."""
+    """The after-commit callback of ``bump_generations``: one per transaction for each name
+    (deleting an artist deletes each of its songs: one bump after commit, not hundreds).
+
+    ``fresh`` holds the names bumped at once since this transaction last looked a cached
+    response up: bumping them again before such a read would change nothing anyone can see.
+    """
 
     def __init__(self, names: tuple[str, ...]):
         self.names = names
+        self.fresh: set[str] = set()
+        self.done = False
 
     def __call__(self) -> None:
+        self.done = True  # a test may run it early; a later bump then registers anew
         _bump_now(self.names)
 
 
+def _pending_bumps(connection) -> list[_Bump]:
+    # Only callbacks of still-open savepoints are in this list; a rolled-back one is gone,
+    # so a later bump in the same transaction registers (and bumps at once) again.
+    return [
+        callback
+        for _, callback, _ in connection.run_on_commit
+        if isinstance(callback, _Bump) and not callback.done
+    ]
+
+
 def bump_generations(*names: str) -> None:
-    """Make every cached response that depends on ``names`` unreachable: at once and again
-    after commit (like ``catalog.services._invalidate_album_likes``). The bump after commit is
-    the one that counts: a reader between the write and the commit still reads the old rows
-    and may cache them under the value of the first bump. The first one makes the write's
-    own transaction (a test, a service reading back what it wrote) see it."""
-    _bump_now(names)
+    """Make every cached response that depends on ``names`` unreachable.
+
+    Outside a transaction the write is committed already: one bump. Inside one, a name is
+    bumped at once (so the write's own transaction, a test, a service reading back what it
+    wrote, never gets a response stored before the write) and once more after commit. The
+    bump after commit is the one that counts: until then other connections still read the
+    old rows and may store them under the value of the first bump.
+
+    Several writes in one transaction bump each name once at once and once after commit,
+    not once per write: a name already bumped at once is bumped again only if this
+    transaction has looked a cached response up since (it may have stored one under the
+    value it bumped to). Other connections may store responses of the old rows under that
+    value meanwhile, whether it was bumped once or many times: the bump after commit is
+    what makes those unreachable.
+    """
+    names = tuple(dict.fromkeys(names))
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        _bump_now(names)
+        return
+    pending = _pending_bumps(connection)
+    fresh = {name for callback in pending for name in callback.fresh}
+    now = [name for name in names if name not in fresh]
+    _bump_now(now)
+    covered = {name for callback in pending for name in callback.names}
+    new = tuple(name for name in names if name not in covered)
+    if new:
+        callback = _Bump(new)
+        transaction.on_commit(callback)
+        pending.append(callback)
+    for name in now:
+        next(callback for callback in pending if name in callback.names).fresh.add(name)
+
+
+def _looking_up(names: Sequence[str]) -> None:
+    """A cached response of ``names`` is looked up (and may be stored) in this transaction:
+    its next write of one of them has to bump at once again."""
     connection = transaction.get_connection()
     if connection.in_atomic_block:
-        # Only callbacks of still-open savepoints are in this list; a rolled-back one is
-        # gone, so a later bump in the same transaction registers again.
-        for _, callback, _ in connection.run_on_commit:
-            if isinstance(callback, _Bump) and callback.names == names:
-                return
-    transaction.on_commit(_Bump(names))
+        for callback in _pending_bumps(connection):
+            callback.fresh.difference_update(names)
 
 
 # --- conditional requests ----------------------------------------------------------------------
@@ -207,6 +261,20 @@ class CachedReadMixin:
     ``cache_audience`` and ``cache_generation_names``. The lookup runs once the caller is
     authenticated and allowed (after ``check_throttles``, the last step of DRF's
     ``initial``), before anything the view resolves itself.
+
+    A GET that carries no credentials at all is looked up earlier, in ``dispatch``, before
+    DRF's content negotiation, authentication, throttles and handler: its caller is
+    anonymous, so its audience is the anonymous one, which is all a lookup needs. A hit or a
+    304 then costs the Redis round trip and little else. This early lookup is skipped
+    (and the request takes the full path above) when anything could make the answer differ:
+
+    - credentials of any kind: an ``Authorization`` header (a valid token may see more, an
+      invalid or blocked one is a 401), a session cookie (a staff member browsing), a test
+      client's forced authentication, or an authentication class it does not know;
+    - a throttle that counts this request (``RateLimitThrottle.methods``, or any other
+      throttle class): a rate-limited endpoint counts its 304s and hits too, so the limit
+      holds however the answer is made;
+    - a permission class refusing an anonymous caller.
     """
 
     schema = CachedReadSchema()
@@ -216,6 +284,7 @@ class CachedReadMixin:
 
     _cache_key: str | None = None
     _cache_generations: tuple[int, ...] = ()
+    _prefetched: tuple[str, tuple[int, ...], Any] | None = None
 
     def cache_audience(self, request) -> str | None:
         """Who shares the response: anonymous callers share the public one; by default a
@@ -239,18 +308,18 @@ class CachedReadMixin:
         )
         return RESPONSE_PREFIX + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()
 
-    def check_throttles(self, request):
-        super().check_throttles(request)  # type: ignore[misc]
-        self._cache_key = None
-        if request.method not in ("GET", "HEAD"):
-            return
-        audience = self.cache_audience(request)
-        if audience is None:
-            return
-        # One round trip: the generations and the stored response together. The response
-        # holds the generations it was built under; it is current only if they still are.
+    def _lookup(self, request, audience: str) -> tuple[str, tuple[int, ...], Any] | None:
+        """(key, current generations, stored entry or None); None when Redis is down.
+
+        One round trip: the generations and the stored response together. The response
+        holds the generations it was built under; it is current only if they still are."""
         names = self.cache_generation_names(request)
         key = self._response_key(request, audience)
+        prefetched = self._prefetched
+        self._prefetched = None
+        if prefetched is not None and prefetched[0] == key:
+            return prefetched  # the early lookup of this request found no current entry
+        _looking_up(names)
         generation_keys = [_generation_key(name) for name in names]
         found = cache.get_many([*generation_keys, key])
         raw_values: list[Any] = [found.get(k) for k in generation_keys]
@@ -260,18 +329,98 @@ class CachedReadMixin:
         else:
             values = tuple(int(value) for value in raw_values)
         if values is None:
-            return
-        self._cache_key, self._cache_generations = key, values
+            return None
         stored = found.get(key)
-        if stored is None or stored[0] != values:
-            return
+        if stored is not None and stored[0] != values:
+            stored = None
+        return key, values, stored
+
+    def _stored_response(self, request, stored) -> HttpResponse:
         _, content_type, body, etag = stored
         if _etag_matches(request, etag):
-            raise _CachedHit(_not_modified(request, etag=etag, max_age=self.cache_max_age))
+            return _not_modified(request, etag=etag, max_age=self.cache_max_age)
         response = HttpResponse(body, content_type=content_type)
         response["X-Cache"] = "hit"
         conditional_headers(response, request, etag=etag, max_age=self.cache_max_age)
-        raise _CachedHit(response)
+        return response
+
+    # --- early: a GET without credentials ----------------------------------------------------
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method in ("GET", "HEAD") and self._credential_free(request):
+            response = self._early_response(request, *args, **kwargs)
+            if response is not None:
+                return response
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+    def _credential_free(self, request) -> bool:
+        if getattr(request, "_force_auth_user", None) is not None:
+            return False  # the test client's force_authenticate
+        if getattr(request, "_force_auth_token", None) is not None:
+            return False
+        meta = request.META
+        for authentication_class in self.authentication_classes:  # type: ignore[attr-defined]
+            if issubclass(authentication_class, SessionAuthentication):
+                if settings.SESSION_COOKIE_NAME in request.COOKIES:
+                    return False
+            elif issubclass(authentication_class, JWTAuthentication):
+                if jwt_settings.AUTH_HEADER_NAME in meta or "HTTP_AUTHORIZATION" in meta:
+                    return False
+            elif issubclass(authentication_class, (BasicAuthentication, TokenAuthentication)):
+                if "HTTP_AUTHORIZATION" in meta:
+                    return False
+            else:
+                return False  # credentials it does not know where to look for
+        return True
+
+    def _early_response(self, request, *args, **kwargs) -> HttpResponse | None:
+        # What DRF's dispatch and initialize_request set first, for an anonymous caller.
+        self.args, self.kwargs = args, kwargs
+        drf_request = Request(request, authenticators=())  # no credentials: anonymous
+        action_map = getattr(self, "action_map", None)
+        if action_map is not None:  # a viewset: what ViewSetMixin.initialize_request does
+            self.action = action_map.get(request.method.lower())
+        self.request = drf_request
+        for throttle in self.get_throttles():  # type: ignore[attr-defined]
+            if not isinstance(throttle, RateLimitThrottle) or request.method in throttle.methods:
+                return None
+        for permission in self.get_permissions():  # type: ignore[attr-defined]
+            if not permission.has_permission(drf_request, self):
+                return None
+        audience = self.cache_audience(drf_request)
+        if audience is None:
+            return None
+        found = self._lookup(drf_request, audience)
+        if found is None:
+            return None
+        if found[2] is None:
+            self._prefetched = found  # the full path needs the same lookup: reuse it
+            return None
+        self.headers = self.default_response_headers  # type: ignore[attr-defined]
+        response = self.finalize_response(drf_request, self._stored_response(drf_request, found[2]))
+        authentication_classes = self.authentication_classes  # type: ignore[attr-defined]
+        if any(issubclass(c, SessionAuthentication) for c in authentication_classes):
+            # The full path reads the session (SessionMiddleware then adds Cookie to Vary):
+            # an anonymous answer is not the answer to a request with a session cookie.
+            patch_vary_headers(response, ["Cookie"])
+        return response
+
+    # --- the full path: after authentication, permissions and throttles ---------------------
+
+    def check_throttles(self, request):
+        super().check_throttles(request)  # type: ignore[misc]
+        self._cache_key = None
+        if request.method not in ("GET", "HEAD"):
+            return
+        audience = self.cache_audience(request)
+        if audience is None:
+            return
+        found = self._lookup(request, audience)
+        if found is None:
+            return
+        self._cache_key, self._cache_generations, stored = found
+        if stored is not None:
+            raise _CachedHit(self._stored_response(request, stored))
 
     def handle_exception(self, exc):
         if isinstance(exc, _CachedHit):

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 
 from django.db.models.signals import post_delete, post_save
 
-from catalog.caching import CATALOG
+from catalog.caching import CATALOG, visibility_audience
 from common.cache import CachedReadMixin, bump_generations
 
 
@@ -32,12 +32,16 @@ def picks_changed(user_ids: Iterable[int]) -> None:
 
 
 def user_audience(request) -> str | None:
-    """The caller alone (``None``: anonymous, not stored). The role is part of it: what a
-    caller may see follows the role, so a promoted account never gets its old page."""
+    """The caller alone (``None``: anonymous, not stored), with what the page depends on
+    besides the caller's picks: which songs the caller may see. That is the catalog's
+    visibility rule applied to the caller (``visibility_audience``), not one field of the
+    account: an account whose visibility changes (promoted, demoted, by the API, the admin or
+    an ``update()`` behind the model's back) never gets its old page, and a change that does
+    not alter what it sees (``is_staff`` set directly) does not matter to the page."""
     user = request.user
     if not user.is_authenticated:
         return None
-    return f"user:{user.pk}:{getattr(user, 'role', '')}"
+    return f"user:{user.pk}:{visibility_audience(user)}"
 
 
 class PicksCachedReadMixin(CachedReadMixin):
