@@ -29,6 +29,16 @@ songs?limit=20 anon 47 (0.04) -> 625 (0.44); songs?limit=100 listener 29 (0.02) 
 chart page 87 (0.07) -> 577 (0.41); trending 74 (0.06) -> 534 (0.38). A hit is one Redis
 MGET; on this loaded machine that round trip (waiting for redis-server to be scheduled)
 is most of what separates a hit or a 304 from the trivial view.
+
+Measured 2026-11-26 18:33 UTC on the same machine, quiet (load average 1.2-2.4), 2 rounds x 2 s,
+the committed tree before (2744528) and after (a3c9513: GETs without credentials looked up
+before DRF) back to back; ratio before -> after: songs?limit=20 anon 0.64 -> 0.71; songs?limit=100
+listener 0.39 -> 0.34; song detail 0.64 -> 0.68; its 304 0.67 -> 0.68; albums?limit=20 0.68 ->
+0.67; album detail 0.65 -> 0.68; search 0.61 -> 0.68; chart page 0.62 -> 0.70; trending 0.62 ->
+0.66 (trivial 2,106 and 2,508 req/s). The row "trivial DRF view, listener token" (0.47, 0.49)
+is what authenticating a listener costs alone (JWT check, the connection health check and the
+re-read of the account, two SQL round trips): a listener's hit cannot do better than it. A 304
+is one Redis round trip plus Django's middleware; the early lookup saves DRF's work only.
 """
 
 from __future__ import annotations
@@ -119,6 +129,9 @@ def endpoints(ids: dict) -> list[tuple[str, str, str | None]]:
     listener, staff = ids["listener"], ids["staff"]
     return [
         ("trivial DRF view", "/bench/trivial/", None),
+        # Not in the issue's table: what authenticating a listener costs on its own (every
+        # logged-in read pays it; the ratios stay against the anonymous trivial view).
+        ("trivial DRF view, listener token", "/bench/trivial/", listener),
         ("GET /songs/?limit=20 anonymous", "/api/v1/songs/?limit=20", None),
         ("GET /songs/?limit=100 listener", "/api/v1/songs/?limit=100", listener),
         ("GET /songs/{id}/", f"/api/v1/songs/{ids['song']}/", None),
