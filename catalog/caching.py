@@ -34,6 +34,8 @@ CATALOG = "catalog"
 def sees_only_public(user) -> bool:
     """Whether ``user`` sees exactly what an anonymous caller sees (listeners do; artists see
     their own private content too, staff everything): the one visibility rule decides."""
+    if user is None or not user.is_authenticated:
+        return True  # what an anonymous caller sees, by definition (no rule to build twice)
     return selectors.song_visibility_q(user=user) == selectors.song_visibility_q(user=None)
 
 
