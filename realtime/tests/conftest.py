@@ -92,3 +92,14 @@ class Client:
 async def settle() -> None:
     """Let Redis deliver what was just published."""
     await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+def committing(django_capture_on_commit_callbacks):
+    """``await committing(fn, **kwargs)``: run a service and its on-commit publishes."""
+
+    def call(function, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return function(**kwargs)
+
+    return lambda function, **kwargs: orm(call)(function, **kwargs)

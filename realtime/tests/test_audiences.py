@@ -23,15 +23,6 @@ SUBSCRIBERS = ["listener", "anonymous", "owner", "other_artist_user", "editor"]
 
 
 @pytest.fixture
-def committing(django_capture_on_commit_callbacks):
-    def call(function, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return function(**kwargs)
-
-    return lambda function, **kwargs: orm(call)(function, **kwargs)
-
-
-@pytest.fixture
 def setup(cast, content):
     songs = {
         "h": content.hidden_song,  # hidden by staff: its artist (owner) and staff see it

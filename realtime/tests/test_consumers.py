@@ -24,17 +24,6 @@ from users.tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def committing(django_capture_on_commit_callbacks):
-    """``await committing(fn, **kwargs)``: run a service and its on-commit publishes."""
-
-    def call(function, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            return function(**kwargs)
-
-    return lambda function, **kwargs: orm(call)(function, **kwargs)
-
-
 def body(channel: str, event: str, data: dict) -> dict:
     return {"type": "event", "channel": channel, "event": event, "data": data}
 
