@@ -76,18 +76,10 @@ def main() -> None:
     if not (data / "spotify_charts").is_dir():
         sys.exit(f"chart_linking: no real datasets at {data} (MUSIC_DATA_DIR).")
 
-    from django.db import connection
+    from _database import bench_database  # bench/ is this script's folder
 
-    database = settings.DATABASES["default"]
-    database.setdefault("TEST", {})["NAME"] = f"bench_{database['NAME']}"
-    old_name = database["NAME"]
-    print(f"Creating and migrating {database['TEST']['NAME']} ...", flush=True)
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    with bench_database(keep=args.keep):
         run(data, skip_us_daily=args.skip_us_daily)
-    finally:
-        if not args.keep:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def run(data: Path, *, skip_us_daily: bool) -> None:

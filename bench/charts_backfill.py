@@ -53,18 +53,10 @@ def main() -> None:
             "or pass --csv PATH."
         )
 
-    from django.db import connection
+    from _database import bench_database  # bench/ is this script's folder
 
-    database = settings.DATABASES["default"]
-    database.setdefault("TEST", {})["NAME"] = f"bench_{database['NAME']}"
-    old_name = database["NAME"]
-    print(f"Creating and migrating {database['TEST']['NAME']} ...", flush=True)
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    with bench_database(keep=args.keep):
         run(csv_path)
-    finally:
-        if not args.keep:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def run(csv_path: Path) -> None:
