@@ -4,8 +4,9 @@ The source is decoded and resampled once to 44.1 kHz stereo float; each frame th
 six encoders (MP3 64/128/320 kbps, AAC 64/128/256 kbps as HLS), FFmpeg's EBU R128 meter and
 a peak collector. Nothing keeps more than a few frames, so memory does not grow with the
 song's length. With ``processes=2`` the sinks are split into two groups of about equal
-measured cost and a helper process (``python -m catalog.audio.transcode``) runs the second
-group; PyAV holds the GIL while encoding, so threads would not help. The source is still
+measured cost and a helper process, forked from the worker (no interpreter start-up, PyAV
+already imported), runs the second group; PyAV holds the GIL while encoding, so threads would
+not help. The source is still
 decoded once: the main process writes the decoded samples to the helper through a pipe
 (cheaper than a second decode; both processes' encoders get the very same frames, so the
 files are byte for byte those of one process).
@@ -29,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import gc
 import itertools
 import json
 import logging
@@ -37,15 +39,14 @@ import os
 import re
 import signal
 import struct
-import subprocess
-import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import IO
+from typing import IO, NoReturn
 
 import av
 import av.filter
@@ -61,7 +62,6 @@ MP3_OPTIONS = {"compression_level": "7", "joint_stereo": "0"}
 AAC_OPTIONS = {"aac_coder": "fast"}
 TARGET_LUFS = -14.0
 logger = logging.getLogger(__name__)
-PROJECT_ROOT = str(Path(__file__).resolve().parents[2])  # for the helper process's imports
 
 
 @dataclass(frozen=True)
@@ -356,10 +356,11 @@ SINK_COSTS = {
 }
 # The other costs of a split, in the same unit (CPU seconds for a 4-minute song, measured):
 # the main process decodes for everyone and writes the samples to each helper's pipe; a
-# helper starts an interpreter (imports PyAV and numpy: about 0.2 s) and reads the samples.
+# helper reads them (it is forked: no interpreter to start, which cost 0.2-0.3 s when it was
+# ``python -m``).
 DECODE_COST = 0.43
-PCM_SEND_COST = 0.09
-HELPER_COST = 0.36
+PCM_SEND_COST = 0.08
+HELPER_COST = 0.08
 _EXHAUSTIVE_LIMIT = 20_000  # assignments tried before falling back to the greedy split
 
 
@@ -516,43 +517,119 @@ class EncoderProcessLost(OSError):
     bad, so the task retries (an OSError without errno is a temporary error to it)."""
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Linux: the helper gets SIGKILL if the worker dies (e.g. Celery's hard time limit)."""
+HELPER_NAME = b"audio-encoder"  # the helper's name in ps/top (/proc/PID/comm)
+_PR_SET_PDEATHSIG, _PR_SET_NAME = 1, 15
+
+
+def _prctl(option: int, value: int | bytes) -> None:
+    """Linux only; elsewhere a no-op."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(option, value, 0, 0, 0)
+
+
+class _Helper:
+    """A helper process: forked from this one (no interpreter to start, PyAV already
+    imported), it runs the sinks ``names`` on the samples written to ``stdin`` and leaves its
+    result (JSON) or its error in a temporary file; it dies with SIGKILL if this process does
+    (Linux), e.g. at Celery's hard time limit."""
+
+    def __init__(self, work: Path, expected_ms: int, names: list[str], close: list[int]):
+        # Files, not pipes: a chatty helper never blocks on a full pipe while this process is
+        # blocked writing samples to it.
+        self.out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self.err = tempfile.TemporaryFile()  # noqa: SIM115
+        self.returncode: int | None = None
+        read_fd, write_fd = os.pipe()
+        with contextlib.suppress(OSError):  # not Linux, or a lower pipe-max-size: 64 KiB then
+            fcntl.fcntl(write_fd, _F_SETPIPE_SZ, _PIPE_BYTES)
+        parent = os.getpid()
+        self.pid = os.fork()
+        if self.pid == 0:  # pragma: no cover - the child; coverage does not follow forks
+            for fd in (write_fd, *close):  # other helpers' pipes: they must see their EOF
+                os.close(fd)
+            _helper_child(read_fd, parent, work, expected_ms, names, self.out, self.err)
+        os.close(read_fd)
+        self.stdin = os.fdopen(write_fd, "wb")
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            _, status = os.waitpid(self.pid, 0)
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self.wait()
+
+    def result(self) -> _GroupResult:
+        self.out.seek(0)
+        return _GroupResult(**json.loads(self.out.read()))
+
+    def failure(self) -> Exception:
+        """Why the helper (finished) failed: killed (temporary) or an error (the source's)."""
+        assert self.returncode is not None
+        if self.returncode < 0:
+            name = signal.Signals(-self.returncode).name
+            logger.error("audio encoder process killed by %s", name)
+            return EncoderProcessLost(f"an encoder process was killed ({name})")
+        self.err.seek(0)
+        detail = self.err.read().decode(errors="replace").strip()[-2000:]
+        logger.error("audio encoder process failed (%s): %s", self.returncode, detail)
+        return TranscodeError("an encoder process failed")
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.stdin.close()
+        self.kill()
+        self.out.close()
+        self.err.close()
+
+
+def _helper_child(  # pragma: no cover - runs in the forked child
+    read_fd: int,
+    parent: int,
+    work: Path,
+    expected_ms: int,
+    names: list[str],
+    out: IO[bytes],
+    err: IO[bytes],
+) -> NoReturn:
+    """The forked helper's whole life. It never returns into the caller's stack (a Celery
+    worker's loop, a test runner): it ends with ``os._exit``, which also runs no clean-up of
+    what it inherited (the worker's database and broker connections stay the parent's)."""
+    code = 1
     try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
-def _start_helper(
-    work: Path, expected_ms: int, names: list[str], out: IO[bytes], err: IO[bytes]
-) -> subprocess.Popen:
-    job = json.dumps({"work": str(work), "expected_ms": expected_ms, "names": names})
-    helper = subprocess.Popen(
-        [sys.executable, "-m", "catalog.audio.transcode", job],
-        stdin=subprocess.PIPE,
-        stdout=out,
-        stderr=err,
-        preexec_fn=_die_with_parent,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([PROJECT_ROOT, *sys.path[1:]])},
-    )
-    assert helper.stdin is not None
-    with contextlib.suppress(OSError):  # not Linux, or a lower pipe-max-size: 64 KiB then
-        fcntl.fcntl(helper.stdin.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
-    return helper
-
-
-def _helper_failure(helper: subprocess.Popen, err: IO[bytes]) -> Exception:
-    """Why ``helper`` (finished) failed: killed (temporary) or an error (the source's)."""
-    if helper.returncode < 0:
-        name = signal.Signals(-helper.returncode).name
-        logger.error("audio encoder process killed by %s", name)
-        return EncoderProcessLost(f"an encoder process was killed ({name})")
-    err.seek(0)
-    detail = err.read().decode(errors="replace").strip()[-2000:]
-    logger.error("audio encoder process failed (%s): %s", helper.returncode, detail)
-    return TranscodeError("an encoder process failed")
+        gc.freeze()  # objects inherited from the parent: never collected (or finalised) here
+        for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
+            signal.signal(number, signal.SIG_DFL)  # the worker's handlers are not ours
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            os._exit(1)  # the parent died before the line above took effect
+        _prctl(_PR_SET_NAME, HELPER_NAME)
+        timing: dict[str, float] = {}
+        with os.fdopen(read_fd, "rb") as stream:
+            sinks = _make_sinks(names, work, expected_ms)
+            samples = _feed(received_frames(stream, timing), sinks)
+        out.write(json.dumps(_collect(sinks, samples, timing).__dict__).encode())
+        out.flush()
+        code = 0
+    except TranscodeError as exc:
+        err.write(str(exc).encode(errors="replace"))
+    except BaseException:
+        err.write(traceback.format_exc().encode(errors="replace"))
+    finally:
+        with contextlib.suppress(BaseException):
+            err.flush()
+        os._exit(code)
 
 
 def _run_groups(
@@ -561,54 +638,31 @@ def _run_groups(
     """Decode here and run the first group; the others each in a helper process (PyAV's
     encoders hold the GIL, so threads would not run them in parallel), fed the decoded
     samples through a pipe."""
-    # Helper output to files, not pipes: a chatty helper must never block on a full pipe
-    # while this process is blocked writing samples to it.
-    outputs = [
-        (tempfile.TemporaryFile(), tempfile.TemporaryFile())  # noqa: SIM115 - closed below
-        for _ in groups[1:]
-    ]
-    helpers: list[subprocess.Popen] = []
+    helpers: list[_Helper] = []
     try:
-        for names, (out, err) in zip(groups[1:], outputs, strict=True):
-            helpers.append(_start_helper(work, expected_ms, names, out, err))
-        senders: list[Sink] = [_PcmSender(h.stdin) for h in helpers]  # type: ignore[arg-type]
+        for names in groups[1:]:
+            inherited = [helper.stdin.fileno() for helper in helpers]
+            helpers.append(_Helper(work, expected_ms, names, inherited))
+        senders: list[Sink] = [_PcmSender(helper.stdin) for helper in helpers]
         sinks = _make_sinks(groups[0], work, expected_ms)
         timing: dict[str, float] = {}
         try:
             # Senders first: a helper encodes a frame while this process encodes it too.
             samples = _feed(decoded_frames(source, timing), [*senders, *sinks])
         except BrokenPipeError:
-            for helper, (_, err) in zip(helpers, outputs, strict=True):
+            for helper in helpers:
                 if helper.wait() != 0:
-                    raise _helper_failure(helper, err) from None
+                    raise helper.failure() from None
             raise
         results = [_collect([*senders, *sinks], samples, timing)]
-        for helper, (out, err) in zip(helpers, outputs, strict=True):
+        for helper in helpers:
             if helper.wait() != 0:
-                raise _helper_failure(helper, err)
-            out.seek(0)
-            results.append(_GroupResult(**json.loads(out.read())))
+                raise helper.failure()
+            results.append(helper.result())
         return results
     finally:
         for helper in helpers:
-            if helper.poll() is None:
-                helper.kill()
-                helper.wait()
-        for out, err in outputs:
-            out.close()
-            err.close()
-
-
-def _helper_main() -> None:  # pragma: no cover - exercised through subprocesses
-    job = json.loads(sys.argv[1])
-    timing: dict[str, float] = {}
-    try:
-        sinks = _make_sinks(job["names"], Path(job["work"]), job["expected_ms"])
-        samples = _feed(received_frames(sys.stdin.buffer, timing), sinks)
-    except TranscodeError as exc:
-        print(str(exc), file=sys.stderr)
-        raise SystemExit(1) from exc
-    print(json.dumps(_collect(sinks, samples, timing).__dict__))
+            helper.close()
 
 
 # --- HLS master playlist ---------------------------------------------------------------------
@@ -711,7 +765,3 @@ def transcode(
         step_seconds=timing,
         process_seconds=[round(sum(r.timing.values()), 3) for r in results],
     )
-
-
-if __name__ == "__main__":
-    _helper_main()

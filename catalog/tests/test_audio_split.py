@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -60,16 +58,9 @@ def test_two_processes_write_byte_identical_files(tmp_path, include_high):
 
 
 def _run_helper(work: Path, names: list[str], frames: list[np.ndarray], *, end_mark=True):
-    """The helper process as ``_run_groups`` starts it, fed ``frames`` by a ``_PcmSender``."""
-    job = json.dumps({"work": str(work), "expected_ms": 2000, "names": names})
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        helper = subprocess.Popen(
-            [sys.executable, "-m", "catalog.audio.transcode", job],
-            stdin=subprocess.PIPE,
-            stdout=out,
-            stderr=err,
-            cwd=tc.PROJECT_ROOT,
-        )
+    """A helper process as ``_run_groups`` forks it, fed ``frames`` by a ``_PcmSender``."""
+    helper = tc._Helper(work, 2000, names, close=[])
+    try:
         sender = tc._PcmSender(helper.stdin)
         position = 0
         for data in frames:
@@ -78,10 +69,12 @@ def _run_helper(work: Path, names: list[str], frames: list[np.ndarray], *, end_m
             position += data.shape[1]
             sender.feed(frame)
         sender.close() if end_mark else sender.abort()
-        helper.wait(timeout=60)
-        out.seek(0)
-        err.seek(0)
-        return helper.returncode, out.read().decode(), err.read().decode()
+        code = helper.wait()
+        helper.out.seek(0)
+        helper.err.seek(0)
+        return code, helper.out.read().decode(), helper.err.read().decode()
+    finally:
+        helper.close()
 
 
 def test_a_helper_encodes_the_samples_it_reads_from_its_standard_input(tmp_path):
@@ -149,11 +142,11 @@ def _helpers_of(pid: int) -> list[int]:
             continue
         try:
             stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
+            name = (entry / "comm").read_bytes().strip()
         except OSError:
             continue
         parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == pid and b"catalog.audio.transcode" in cmdline:
+        if parent == pid and name == tc.HELPER_NAME:
             found.append(int(entry.name))
     return found
 
@@ -245,3 +238,30 @@ def test_the_task_retries_after_a_killed_helper_and_leaves_no_stray_file(
     assert all(r.generation == audio.generation for r in renditions)
     assert list(scratch.iterdir()) == []
     assert _helpers_of(os.getpid()) == []
+
+
+def test_a_helper_that_fails_reports_why_and_never_returns_into_the_caller(tmp_path):
+    frames = [np.zeros((2, 1152), dtype=np.float32)]
+
+    code, out, err = _run_helper(tmp_path, ["no such sink"], frames)
+
+    # The child ended with os._exit: had it returned into this test, pytest would have run
+    # on in two processes and the parent would have seen its own output twice.
+    assert code == 1 and out == ""
+    assert "unknown sink 'no such sink'" in err
+
+
+@pytest.mark.django_db
+def test_the_forked_helper_leaves_the_workers_database_connection_alone(tmp_path):
+    from django.db import connection
+
+    connection.ensure_connection()
+    before = connection.connection.info.backend_pid
+    source = tmp_path / "source.flac"
+    source.write_bytes(af.audio_file("flac", 3.0))
+
+    tc.transcode(str(source), tmp_path / "w", expected_ms=3000, include_high=True, processes=2)
+
+    with connection.cursor() as cursor:  # the same server session, still usable
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] == before
