@@ -118,6 +118,11 @@ if DATABASE_REPLICA_URL:
         # Test runs read and write one test database through both aliases.
         "TEST": {"MIRROR": "default"},
     }
+# Django's PostgreSQL backend with a health check that needs no round trip (Django's sends
+# a SELECT 1 before each request's first query): music_platform/postgresql/base.py.
+for _database in DATABASES.values():
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        _database["ENGINE"] = "music_platform.postgresql"
 DATABASE_ROUTERS = ["music_platform.db_router.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

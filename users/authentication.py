@@ -13,8 +13,8 @@ class BlockAwareJWTAuthentication(JWTAuthentication):
     or a deletion applies at once (``users.selectors.account_by_id``: one plain SELECT)."""
 
     def get_user(self, validated_token):
-        user_id = validated_token.get(api_settings.USER_ID_CLAIM)
-        if type(user_id) is int and api_settings.USER_ID_FIELD in ("id", "pk"):
+        user_id = _primary_key(validated_token.get(api_settings.USER_ID_CLAIM))
+        if user_id is not None and api_settings.USER_ID_FIELD in ("id", "pk"):
             user = self._account(validated_token, user_id)
         else:  # a claim this project never issues: simplejwt's own lookup and errors
             user = super().get_user(validated_token)
@@ -35,3 +35,12 @@ class BlockAwareJWTAuthentication(JWTAuthentication):
         ) != get_md5_hash_password(user.password):
             raise TokenRefused(_("The user's password has been changed."), code="password_changed")
         return user
+
+
+def _primary_key(claim) -> int | None:
+    """The account id a token names: simplejwt writes it as a string of digits."""
+    if type(claim) is int:
+        return claim
+    if isinstance(claim, str) and claim.isascii() and claim.isdigit() and len(claim) <= 18:
+        return int(claim)
+    return None

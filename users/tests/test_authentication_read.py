@@ -95,12 +95,32 @@ def test_a_token_of_a_deleted_account_is_refused_as_simplejwt_refuses_it():
     assert refusal == _refusal(token, JWTAuthentication)
 
 
-def test_a_string_user_id_claim_takes_simplejwts_lookup_and_the_block_still_applies():
+@pytest.mark.parametrize("claim", ["pk", "int pk"])
+def test_a_token_naming_the_account_as_simplejwt_writes_it_or_as_an_integer(claim):
     user = UserFactory()
     token = AccessToken.for_user(user)
-    token[jwt_settings.USER_ID_CLAIM] = str(user.pk)
+    assert token[jwt_settings.USER_ID_CLAIM] == str(user.pk)  # what simplejwt issues
+    if claim == "int pk":
+        token[jwt_settings.USER_ID_CLAIM] = user.pk
     assert _authenticate(token)[0] == user
 
+
+@pytest.mark.parametrize("claim", ["+7", " 7", "٧", "7.0", 7.0, True, "9" * 40])
+def test_any_other_claim_takes_simplejwts_own_lookup_and_the_block_still_applies(
+    claim, monkeypatch
+):
+    """Never issued here (a token signed with our key naming the account oddly): simplejwt's
+    lookup decides, and a blocked account is refused on that path too."""
+    user = UserFactory(pk=7)
+    token = AccessToken.for_user(user)
+    token[jwt_settings.USER_ID_CLAIM] = claim
+    seen = []
+    monkeypatch.setattr(
+        JWTAuthentication, "get_user", lambda self, token: seen.append(token) or user
+    )
+    assert _authenticate(token)[0] == user and len(seen) == 1
+
     User.objects.filter(pk=user.pk).update(is_blocked=True)
+    user.refresh_from_db()
     with pytest.raises(AuthenticationFailed, match="blocked"):
         _authenticate(token)
