@@ -17,7 +17,14 @@ from rest_framework.views import APIView
 
 from catalog.caching import CATALOG, visibility_audience
 from catalog.tests.factories import AlbumLikeFactory, SongFactory
-from common.cache import CachedReadMixin, _Bump, bump_generations, generations
+from common.cache import (
+    CachedReadMixin,
+    _Bump,
+    _fetch_many,
+    _lookup_connection,
+    bump_generations,
+    generations,
+)
 from common.ratelimit import RateLimitThrottle
 from recommendations import services as recommendation_services
 from users.models import Role, User
@@ -304,3 +311,48 @@ def _titles(response) -> list[str]:
 
 def _vary(response) -> set[str]:
     return {part.strip().lower() for part in response["Vary"].split(",")}
+
+
+# --- the lookup's one MGET, straight on a connection ------------------------------------------
+
+
+def test_the_lookup_reads_exactly_what_get_many_reads():
+    cache.set("mget:int", 5, timeout=None)
+    cache.set("mget:entry", ((1, 2), "application/json", b"\x00body", 'W/"e"'))
+    names = ["mget:int", "mget:entry", "mget:missing"]
+
+    assert _fetch_many(names) == cache.get_many(names)
+    assert _fetch_many(names) == {
+        "mget:int": 5,
+        "mget:entry": ((1, 2), "application/json", b"\x00body", 'W/"e"'),
+    }
+
+
+def test_a_connection_the_server_dropped_is_one_miss_and_then_replaced():
+    assert _fetch_many(["mget:x"]) == {}
+    dropped = _lookup_connection.connection
+    dropped.send_command("CLIENT", "ID")
+    client_id = dropped.read_response()
+    cache.client.get_client(write=True).client_kill_filter(_id=client_id)
+
+    assert _fetch_many(["mget:x"]) is None  # uncached this once, not an error
+    assert _lookup_connection.connection is None
+    cache.set("mget:x", 1)
+    assert _fetch_many(["mget:x"]) == {"mget:x": 1}
+    assert _lookup_connection.connection is not dropped
+
+
+@pytest.mark.urls(HERE)
+def test_with_redis_unreachable_a_cached_view_answers_from_its_source(client_for, settings):
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+
+    response = client_for().get("/counted/")
+
+    assert response.status_code == 200 and response.json() == {"value": "the body"}
+    assert RAN_DRF_INITIAL == ["_Counted"]  # the full path: no early answer without Redis
+    assert _fetch_many(["anything"]) is None
