@@ -147,8 +147,9 @@ def seed_demo_audio(
     With more than one song and core, the songs are processed in a pool of forked processes
     (``workers``, default one per core), each song wholly in one process, with one encoder
     process each: the per-song helper processes of ``AUDIO_ENCODER_PROCESSES`` leave cores
-    idle during the serial parts (synthesis, upload, publishing), a pool does not. Inside a transaction (whose rows other processes cannot see) the songs are
-    processed one by one here.
+    idle during the serial parts (synthesis, upload, publishing), a pool does not. Inside a
+    transaction (whose rows other processes cannot see) the songs are processed one by one
+    here.
     """
     todo = [song for song in songs if song.audio_status != AudioStatus.READY]
     workers = min(len(todo), workers or demo_audio_workers())
