@@ -243,6 +243,32 @@ def _steady_ratelimit_clock(monkeypatch):
     monkeypatch.setattr(django_ratelimit.core, "time", types.SimpleNamespace(time=lambda: now))
 
 
+TEST_WORKER_START_SECONDS = 60
+
+
+@pytest.fixture(autouse=True)
+def _in_thread_workers_start_or_fail(monkeypatch):
+    """Celery's in-thread test worker (``celery.contrib.testing.worker.start_worker``) has two
+    ways to hang a run: it waits for its thread to be ready with no time limit, and when a
+    worker thread fails to stop in time it raises before resetting the process-wide
+    ``celery.worker.state.should_terminate``, so every later worker of that process shuts down
+    as it starts and is waited for forever. Each test starts with that flag clear, and a
+    worker not ready in TEST_WORKER_START_SECONDS fails its test instead of hanging the run."""
+    from celery.contrib.testing.worker import TestWorkController
+    from celery.worker import state
+
+    state.should_terminate = None
+    state.should_stop = None
+
+    def ensure_started(self) -> None:
+        if not self._on_started.wait(TEST_WORKER_START_SECONDS):
+            raise RuntimeError(
+                f"the test's Celery worker was not ready within {TEST_WORKER_START_SECONDS} s"
+            )
+
+    monkeypatch.setattr(TestWorkController, "ensure_started", ensure_started)
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     cache.clear()
