@@ -42,7 +42,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.utils import OpenApiParameter
 from redis.exceptions import RedisError
@@ -252,7 +252,9 @@ def conditional_headers(response, request, *, etag: str, max_age: int) -> None:
 
 
 def _not_modified(request, *, etag: str, max_age: int) -> HttpResponse:
-    response = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)
+    # Django's 304 carries no Content-Type: a cache updates its stored headers from a 304
+    # (RFC 9111 4.3.4), and HttpResponse's default "text/html" would relabel the stored JSON.
+    response = HttpResponseNotModified()
     conditional_headers(response, request, etag=etag, max_age=max_age)
     return response
 

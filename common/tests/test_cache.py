@@ -118,6 +118,8 @@ def test_a_get_without_credentials_is_answered_before_drf_runs(
         assert response["Cache-Control"] == first["Cache-Control"] == "public, max-age=60"
         assert _vary(response) >= {"authorization", "cookie"}
     assert hit["Allow"] == first["Allow"] and hit["Content-Type"] == first["Content-Type"]
+    # A cache refreshes its stored headers from a 304: it must not relabel the JSON.
+    assert not not_modified.has_header("Content-Type")
 
 
 @pytest.mark.urls(HERE)
@@ -128,6 +130,7 @@ def test_a_stale_entry_is_looked_up_once_and_rebuilt(client_for):
     response = client.get("/counted/", HTTP_IF_NONE_MATCH=etag)
     # The body did not change: the rebuilt response has the same ETag, so still a 304.
     assert response.status_code == 304 and RAN_DRF_INITIAL == ["_Counted", "_Counted"]
+    assert not response.has_header("Content-Type") and response["ETag"] == etag
     assert client.get("/counted/")["X-Cache"] == "hit"
 
 
