@@ -349,15 +349,20 @@ class CachedReadMixin:
         return self.cache_generations
 
     def _response_key(self, request, audience: str) -> str:
-        # Absolute URLs in bodies (covers, stream links) depend on the scheme and host.
+        # Absolute URLs in bodies (covers, stream links) depend on the scheme and host. The
+        # path and query string as they came (a key, not a URL to show: no escaping needed),
+        # read from Django's request under DRF's (whose attribute proxy costs on every read).
+        http = getattr(request, "_request", request)
+        meta = http.META
         raw = "\x1f".join(
             [
                 type(self).__module__ + "." + type(self).__qualname__,
                 audience,
-                request.scheme,
-                request.get_host(),
-                request.get_full_path(),
-                request.META.get("HTTP_ACCEPT", ""),
+                http.scheme,
+                http.get_host(),
+                http.path,
+                meta.get("QUERY_STRING", ""),
+                meta.get("HTTP_ACCEPT", ""),
             ]
         )
         return RESPONSE_PREFIX + hashlib.blake2b(raw.encode(), digest_size=20).hexdigest()

@@ -359,3 +359,42 @@ def test_with_redis_unreachable_a_cached_view_answers_from_its_source(client_for
     assert response.status_code == 200 and response.json() == {"value": "the body"}
     assert RAN_DRF_INITIAL == ["_Counted"]  # the full path: no early answer without Redis
     assert _fetch_many(["anything"]) is None
+
+
+def test_the_response_key_tells_apart_everything_a_body_depends_on(settings):
+    settings.ALLOWED_HOSTS = ["api.example.com", "other.example.com"]
+    from django.test import RequestFactory
+    from rest_framework.request import Request
+
+    view = _Counted()
+    factory = RequestFactory()
+
+    def key(path="/counted/?a=1", audience="public", secure=False, **meta):
+        meta.setdefault("HTTP_HOST", "api.example.com")
+        meta.setdefault("HTTP_ACCEPT", "application/json")
+        http = factory.get(path, secure=secure, **meta)
+        return view._response_key(Request(http), audience)
+
+    base = key()
+    assert key() == base  # the same request, the same key (DRF's request or Django's)
+    assert (
+        view._response_key(
+            factory.get(
+                "/counted/?a=1", HTTP_HOST="api.example.com", HTTP_ACCEPT="application/json"
+            ),
+            "public",
+        )
+        == base
+    )
+    others = [
+        key("/counted/?a=2"),
+        key("/counted/?a=1&b=1"),
+        key("/counted/"),
+        key("/counted/x/?a=1"),
+        key("/counted/?a=%C3%A9"),
+        key(audience="user:7"),
+        key(secure=True),
+        key(HTTP_HOST="other.example.com"),
+        key(HTTP_ACCEPT="text/html"),
+    ]
+    assert len({base, *others}) == len(others) + 1
