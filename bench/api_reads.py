@@ -55,6 +55,11 @@ Anonymous rows moved within the noise (their path has no SQL); in absolute terms
 from 1,792 to 1,879 req/s while the trivial view ran at 2,388 and 2,407. What separates a 304
 from the trivial view now is the Redis round trip (85-130 us here, most of it the wake-up of
 the other process) and the URL resolution of the API's routes (33 us against 8 us).
+Then (the API's routes one flat list; a 304 without Content-Type; cache keys read from
+Django's request without DRF's proxy), 21:00-21:09 UTC, 5 and 6 rounds x 2 s: the 304 0.83
+(0.80-0.87) and 0.80 (0.77-0.87), 2,051 and 2,005 req/s against 2,489 and 2,488; song detail
+0.80/0.79, albums 0.79-0.83, search 0.78-0.79, chart page 0.77, trending 0.76, songs?limit=100
+listener 0.45/0.47, picks 0.46/0.47, staff summary 0.48/0.50.
 """
 
 from __future__ import annotations
