@@ -1,5 +1,6 @@
-"""A throw-away benchmark database: ``bench_<name>`` of the configured database, created and
-migrated for the run, dropped after it unless kept (shared by the benchmark scripts)."""
+"""A throw-away benchmark database: ``<prefix>_<name>`` of the configured database (prefix
+``bench`` by default), created and migrated for the run, dropped after it unless kept (shared
+by the benchmark scripts)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def bench_database(*, keep: bool) -> Iterator[None]:
+def bench_database(*, keep: bool, prefix: str = "bench") -> Iterator[None]:
     from django.conf import settings
     from django.db import connection
 
     database = settings.DATABASES["default"]
-    database.setdefault("TEST", {})["NAME"] = f"bench_{database['NAME']}"
+    database.setdefault("TEST", {})["NAME"] = f"{prefix}_{database['NAME']}"
     old_name = database["NAME"]
     print(f"Creating and migrating {database['TEST']['NAME']} ...", flush=True)
     connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)

@@ -144,19 +144,10 @@ def main() -> None:
 
     django.setup()
     settings.DEBUG = False
-    from django.db import connection
+    from _database import bench_database  # bench/ is this script's folder
 
-    database = settings.DATABASES["default"]
-    database.setdefault("TEST", {})["NAME"] = f"bench_realtime_{database['NAME']}"
-    old_name = database["NAME"]
-    print(f"Creating and migrating {database['TEST']['NAME']} ...", flush=True)
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
+    with bench_database(keep=args.keep, prefix="bench_realtime"):
         run(args, [int(n) for n in args.sizes.split(",")])
-    finally:
-        connection.close()
-        if not args.keep:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def start(command: list[str], env: dict[str, str], health: str) -> subprocess.Popen:
