@@ -1,12 +1,16 @@
 """Liveness and readiness probes, and the guarded Prometheus endpoint."""
 
+import glob
 import hmac
+import os
 
+import prometheus_client
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django_redis import get_redis_connection
 from kombu import Connection
+from prometheus_client import multiprocess
 
 
 def _check_database() -> None:
@@ -60,4 +64,26 @@ def metrics(request):
         allowed = request.META.get("REMOTE_ADDR") in {"127.0.0.1", "::1"}
     if not allowed:
         return not_found(request)
-    return ExportToDjangoView(request)
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return ExportToDjangoView(request)
+    registry = prometheus_client.CollectorRegistry()
+    _StartedFilesCollector(registry)
+    page = prometheus_client.generate_latest(registry)
+    return HttpResponse(page, content_type=prometheus_client.CONTENT_TYPE_LATEST)
+
+
+class _StartedFilesCollector(multiprocess.MultiProcessCollector):
+    """Every worker's metrics files, as prometheus_client's collector reads them, except a file
+    a worker has just created and not yet sized (empty: it holds no values yet). Reading one
+    of those raised ``struct.error`` and made the scrape a 500 (seen when a worker counted its
+    first request of a kind while another answered the scrape)."""
+
+    def collect(self):
+        files = []
+        for path in glob.glob(os.path.join(self._path, "*.db")):
+            try:
+                if os.path.getsize(path) > 0:
+                    files.append(path)
+            except OSError:  # removed meanwhile (a dead worker's gauges)
+                pass
+        return self.merge(files, accumulate=True)

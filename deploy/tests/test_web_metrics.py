@@ -135,6 +135,9 @@ def test_gunicorn_metrics_add_up_every_worker_process(tmp_path):
                 ):
                     assert response.status_code == 200
                 sent += 20
+        pids = _worker_files(tmp_path)
+        # A file a worker has just created, not yet sized: the scrape must read past it.
+        (tmp_path / "counter_888888.db").touch()
         counts = []
         for _ in range(5):  # whichever worker answers the scrape, it has every worker's count
             text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
@@ -146,7 +149,6 @@ def test_gunicorn_metrics_add_up_every_worker_process(tmp_path):
                     ):
                         counts.append(sample.value)
         assert counts == [float(sent)] * 5
-        pids = _worker_files(tmp_path)
         assert len(pids) >= 2 and "999999" not in pids  # several workers wrote theirs
     finally:
         server.terminate()
